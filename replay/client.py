@@ -1,0 +1,274 @@
+"""The execution API client: request bodies, one HTTP attempt, and response classification.
+
+Retries, rate limits and concurrency belong to the engine; this module makes exactly one
+attempt per call and says what happened. httpx exceptions are translated here, once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import anyio
+import httpx
+
+from replay.auth import TokenProvider
+from replay.models import ActionableMitigation, ActionResult, GadgetHighlight, Incident
+from replay.retries import RETRYABLE_STATUS_CODES, parse_retry_after
+
+__all__ = ["AttemptOutcome", "ExecutionClient", "build_request_body", "parse_result_fields"]
+
+logger = logging.getLogger(__name__)
+
+SINGLE_PATH = "/playbook/execution"
+BATCH_PATH = "/playbook/execution/batch"
+# bodies larger than this are cut in the stored raw body (the parsed fields are kept whole)
+MAX_STORED_BODY_CHARS = 200_000
+
+OutcomeKind = Literal["ok", "playbook_error", "no_data", "http_error", "timeout", "invalid_response", "auth"]
+
+
+@dataclass(slots=True)
+class AttemptOutcome:
+    """What one HTTP attempt produced for one execution.
+
+    ``retryable`` says whether the engine may try again; ``retry_after`` is the server's
+    requested wait in seconds, when it sent one.
+    """
+
+    kind: OutcomeKind
+    retryable: bool = False
+    http_status: int | None = None
+    latency_s: float | None = None
+    retry_after: float | None = None
+    error: str | None = None
+    body_text: str | None = None
+    fields: dict[str, Any] | None = None
+
+
+def build_request_body(incident: Incident, book_name: str) -> dict[str, Any]:
+    """Build the API input for one execution.
+
+    Replays never post anywhere: ``liveRun`` is always false and ``channelId`` is never sent.
+    """
+    body: dict[str, Any] = {"bookName": book_name}
+    if incident.time is not None:
+        body["time"] = incident.time.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if incident.title:
+        body["title"] = incident.title
+    if incident.details:
+        body["details"] = incident.details
+    if incident.message_link:
+        body["messageLink"] = incident.message_link
+    if incident.attributes:
+        body["attributes"] = {str(k): str(v) for k, v in incident.attributes.items()}
+    body["liveRun"] = False
+    return body
+
+
+class ExecutionClient:
+    """Send executions to the API over one shared ``httpx.AsyncClient``.
+
+    Args:
+        http: an open client whose base URL is the API's.
+        tokens: supplies the bearer token.
+        timeout: seconds one request may take, connect to last byte.
+    """
+
+    def __init__(self, http: httpx.AsyncClient, tokens: TokenProvider | None, timeout: float) -> None:
+        self._http = http
+        self._tokens = tokens
+        self._timeout = timeout
+
+    async def execute(self, body: dict[str, Any]) -> AttemptOutcome:
+        """Make one attempt at a single execution."""
+        response, outcome = await self._post(SINGLE_PATH, body)
+        if outcome is not None:
+            return outcome
+        assert response is not None
+        latency = response.elapsed_s  # type: ignore[attr-defined]
+        status_outcome = classify_status(response, latency)
+        if status_outcome is not None:
+            return status_outcome
+        try:
+            parsed = json.loads(response.text)
+        except ValueError:
+            return _invalid(response, latency, "the response body is not valid JSON")
+        return classify_result(parsed, response.status_code, latency, _stored_text(response.text))
+
+    async def execute_batch(self, bodies: list[dict[str, Any]]) -> list[AttemptOutcome] | AttemptOutcome:
+        """Make one attempt at a batch of executions.
+
+        Returns one outcome per input when the API returned exactly one result per input;
+        otherwise a single outcome for the whole call. A wrong-length array is reported as an
+        ``invalid_response`` outcome with ``error`` starting with "batch length", so the
+        caller can fall back to single calls.
+        """
+        envelope = {"inputList": bodies, "liveRun": False}
+        response, outcome = await self._post(BATCH_PATH, envelope)
+        if outcome is not None:
+            return outcome
+        assert response is not None
+        latency = response.elapsed_s  # type: ignore[attr-defined]
+        status_outcome = classify_status(response, latency)
+        if status_outcome is not None:
+            return status_outcome
+        try:
+            parsed = json.loads(response.text)
+        except ValueError:
+            return _invalid(response, latency, "the batch response body is not valid JSON")
+        if isinstance(parsed, dict) and "error" in parsed:
+            return classify_result(parsed, response.status_code, latency, _stored_text(response.text))
+        if not isinstance(parsed, list):
+            return _invalid(response, latency, "the batch response is not a JSON array")
+        if len(parsed) != len(bodies):
+            msg = f"batch length mismatch: sent {len(bodies)} inputs, received {len(parsed)} results"
+            return AttemptOutcome("invalid_response", retryable=False, http_status=response.status_code,
+                                  latency_s=latency, error=msg, body_text=_stored_text(response.text))
+        return [
+            classify_result(item, response.status_code, latency, json.dumps(item, ensure_ascii=False))
+            for item in parsed
+        ]
+
+    async def _post(self, path: str, payload: dict[str, Any]) -> tuple[httpx.Response | None, AttemptOutcome | None]:
+        headers = {}
+        if self._tokens is not None:
+            headers["Authorization"] = f"Bearer {await self._tokens.token()}"
+        started = time.perf_counter()
+        try:
+            # the hard deadline covers what httpx's per-phase timeouts do not (a server that
+            # trickles bytes forever)
+            with anyio.fail_after(self._timeout):
+                response = await self._http.post(path, json=payload, headers=headers)
+                await response.aread()
+        except (TimeoutError, httpx.TimeoutException):
+            elapsed = time.perf_counter() - started
+            return None, AttemptOutcome("timeout", retryable=True, latency_s=elapsed,
+                                        error=f"no response within {self._timeout:g} s")
+        except httpx.TransportError as exc:
+            elapsed = time.perf_counter() - started
+            return None, AttemptOutcome("timeout", retryable=True, latency_s=elapsed,
+                                        error=f"connection failed: {type(exc).__name__}: {exc}")
+        response.elapsed_s = time.perf_counter() - started  # type: ignore[attr-defined]
+        logger.debug("POST %s -> %d in %.3f s", path, response.status_code, response.elapsed_s)  # type: ignore[attr-defined]
+        return response, None
+
+
+def classify_status(response: httpx.Response, latency: float) -> AttemptOutcome | None:
+    """Classify a non-200 response; return None for a 200."""
+    status = response.status_code
+    if status == 200:
+        return None
+    text = _stored_text(response.text)
+    message = _error_message(response.text) or f"HTTP {status}"
+    if status in (401, 403):
+        return AttemptOutcome("auth", http_status=status, latency_s=latency, error=message, body_text=text)
+    retry_after = parse_retry_after(response.headers.get("retry-after"))
+    return AttemptOutcome(
+        "http_error",
+        retryable=status in RETRYABLE_STATUS_CODES,
+        http_status=status,
+        latency_s=latency,
+        retry_after=retry_after,
+        error=f"HTTP {status}: {message}" if message != f"HTTP {status}" else message,
+        body_text=text,
+    )
+
+
+def classify_result(parsed: Any, http_status: int, latency: float, body_text: str | None) -> AttemptOutcome:
+    """Classify one parsed ``PlaybookExecutionResult``."""
+    if not isinstance(parsed, dict):
+        return AttemptOutcome("invalid_response", http_status=http_status, latency_s=latency,
+                              error="the result is not a JSON object", body_text=body_text)
+    error = parsed.get("error")
+    if error is not None:
+        text = error if isinstance(error, str) else json.dumps(error)
+        kind: OutcomeKind = "no_data" if "no data" in text.lower() else "playbook_error"
+        return AttemptOutcome(kind, http_status=http_status, latency_s=latency, error=text, body_text=body_text)
+    try:
+        fields = parse_result_fields(parsed)
+    except (TypeError, ValueError) as exc:
+        return AttemptOutcome("invalid_response", http_status=http_status, latency_s=latency,
+                              error=f"the result does not match the contract: {exc}", body_text=body_text)
+    return AttemptOutcome("ok", http_status=http_status, latency_s=latency, body_text=body_text, fields=fields)
+
+
+def parse_result_fields(parsed: dict[str, Any]) -> dict[str, Any]:
+    """Turn a result object into typed ExecutionResult fields; raise ValueError on wrong types."""
+    highlights = _optional_str(parsed, "highlights")
+    action_results = tuple(
+        ActionResult(
+            title=_optional_str(item, "title"),
+            short_answer=_optional_str(item, "shortAnswer"),
+            most_important_link=_optional_str(item, "mostImportantLink"),
+        )
+        for item in _object_list(parsed, "actionResults")
+    )
+    gadgets = tuple(
+        GadgetHighlight(
+            title=_optional_str(item, "title") or "",
+            highlights=_optional_str(item, "highlights"),
+            args_json=json.dumps(item["args"], ensure_ascii=False) if item.get("args") is not None else None,
+        )
+        for item in _object_list(parsed, "gadgetsHighlights")
+    )
+    mitigations = tuple(
+        ActionableMitigation(
+            tool_name=_optional_str(item, "toolName") or "",
+            custom_name=_optional_str(item, "customName"),
+            url=_optional_str(item, "url"),
+            action_json=json.dumps(item["action"], ensure_ascii=False) if item.get("action") is not None else None,
+        )
+        for item in _object_list(parsed, "actionableMitigations")
+    )
+    return {
+        "highlights": highlights,
+        "action_results": action_results,
+        "gadgets_highlights": gadgets,
+        "actionable_mitigations": mitigations,
+        "enrichment_link": _optional_str(parsed, "enrichmentLink"),
+    }
+
+
+def _optional_str(obj: dict[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    msg = f"field {key!r} should be a string, got {type(value).__name__}"
+    raise ValueError(msg)
+
+
+def _object_list(obj: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    value = obj.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        msg = f"field {key!r} should be an array of objects"
+        raise ValueError(msg)
+    return value
+
+
+def _error_message(text: str) -> str | None:
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(parsed, dict) and "error" in parsed:
+        error = parsed["error"]
+        return error if isinstance(error, str) else json.dumps(error)
+    return None
+
+
+def _invalid(response: httpx.Response, latency: float, message: str) -> AttemptOutcome:
+    # a malformed body is usually a transient fault of a proxy or the service, so retry it
+    return AttemptOutcome("invalid_response", retryable=True, http_status=response.status_code,
+                          latency_s=latency, error=message, body_text=_stored_text(response.text))
+
+
+def _stored_text(text: str) -> str:
+    return text if len(text) <= MAX_STORED_BODY_CHARS else text[:MAX_STORED_BODY_CHARS]
+
