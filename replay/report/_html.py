@@ -1,0 +1,147 @@
+"""Internal: the Jinja2 environment, safe JSON embedding, link checks and file writing.
+
+Every report page goes through ``render_page`` so that escaping, the Content Security
+Policy and the atomic write are the same for all of them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import math
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from replay.errors import ReportError
+
+__all__ = ["embed_json", "is_web_url", "render_page", "truncate_text"]
+
+logger = logging.getLogger(__name__)
+
+# Longest string copied into a report. The Parquet files keep the full text, and the cap
+# keeps a 10,000-execution report under 20 MB even when an API answer is huge.
+MAX_TEXT_CHARS = 20_000
+
+# Characters that could end a <script> element or an HTML comment early, or that older
+# JavaScript parsers treat as line ends. JSON stays valid with them \u-escaped.
+_JSON_SCRIPT_ESCAPES = {
+    ord("<"): "\\u003c",
+    ord(">"): "\\u003e",
+    ord("&"): "\\u0026",
+    ord("\u2028"): "\\u2028",
+    ord("\u2029"): "\\u2029",
+}
+
+_environment: Environment | None = None
+
+
+def _get_environment() -> Environment:
+    global _environment
+    if _environment is None:
+        _environment = Environment(
+            loader=PackageLoader("replay.report", "templates"),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+    return _environment
+
+
+def embed_json(value: Any) -> Markup:
+    """Serialize ``value`` as JSON that is safe inside ``<script type="application/json">``.
+
+    Non-finite floats become null because JSON has no NaN.
+    """
+    text = json.dumps(_finite(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return Markup(text.translate(_JSON_SCRIPT_ESCAPES))
+
+
+def is_web_url(url: object) -> bool:
+    """Tell whether ``url`` is an absolute http or https URL, the only links a report makes clickable."""
+    if not isinstance(url, str) or not url.strip():
+        return False
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def truncate_text(text: str | None, limit: int = MAX_TEXT_CHARS) -> str | None:
+    """Cut ``text`` to ``limit`` characters and say how long the original was."""
+    if text is None or len(text) <= limit:
+        return text
+    return f"{text[:limit]}\n[... cut in the report: {len(text):,} characters in total]"
+
+
+def render_page(template_name: str, context: Mapping[str, Any], path: Path) -> Path:
+    """Render ``template_name`` with ``context`` and write it atomically to ``path``.
+
+    The page gets its own stylesheet and script inline, and a Content Security Policy that
+    blocks every network request and allows only the report's own script (by hash).
+
+    Raises:
+        ReportError: the template failed or the file could not be written.
+    """
+    environment = _get_environment()
+    assert environment.loader is not None
+    style = environment.loader.get_source(environment, "report.css")[0]
+    script = environment.loader.get_source(environment, context["script_name"])[0]
+    script_hash = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+    csp = (
+        "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+        f"script-src 'sha256-{script_hash}'; base-uri 'none'; form-action 'none'"
+    )
+
+    try:
+        html = environment.get_template(template_name).render(
+            **context, inline_style=Markup(style), inline_script=Markup(script), csp=csp
+        )
+    except Exception as exc:  # a template bug must not surface as a raw Jinja traceback
+        raise ReportError(
+            f"Could not render the report {path}: {type(exc).__name__}: {exc}. "
+            "This is a bug in replay; please report it with the run directory."
+        ) from exc
+
+    _write_atomically(path, html)
+    logger.info("wrote report %s (%d bytes)", path, len(html.encode("utf-8")))
+    return path
+
+
+def _write_atomically(path: Path, html: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(prefix=".report-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(html)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise ReportError(
+            f"Could not write the report {path}: {exc.strerror or exc}. "
+            "Check that the directory exists and is writable, or pass another path."
+        ) from exc
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
