@@ -33,7 +33,6 @@ VERDICTS = ("correct", "partial", "incorrect")
 
 _EXAMPLE_TIME = "2026-07-14T03:12:00Z"
 _PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
-_PRECISION = {1: "year", 2: "month", 3: "day"}
 
 
 class InvalidValue(Exception):  # noqa: N818 - a signal between modules, never shown raw
@@ -190,7 +189,7 @@ def as_time(
     if isinstance(value, dt.datetime):
         return _to_utc(value, value.isoformat(), column, zone)
     if isinstance(value, dt.date):
-        return _partial(value, "day", column, zone, allow_partial_dates)
+        return _partial(value, column, zone, allow_partial_dates)
     if not isinstance(value, str):
         raise InvalidValue(
             "invalid_time",
@@ -208,7 +207,7 @@ def as_time(
             start = dt.date(parts[0], *(parts[1:] + [1] * (3 - len(parts))))
         except ValueError:
             raise _invalid_time(column) from None
-        return _partial(start, _PRECISION[len(parts)], column, zone, allow_partial_dates)
+        return _partial(start, column, zone, allow_partial_dates)
 
     if text.endswith("z"):
         text = text[:-1] + "Z"
@@ -236,14 +235,12 @@ def _to_utc(value: dt.datetime, text: str, column: str, zone: dt.tzinfo | None) 
         ) from None
 
 
-def _partial(
-    start: dt.date, precision: str, column: str, zone: dt.tzinfo | None, allow_partial_dates: bool
-) -> dt.datetime:
+def _partial(start: dt.date, column: str, zone: dt.tzinfo | None, allow_partial_dates: bool) -> dt.datetime:
     zone_name = str(zone) if zone is not None else "UTC"
     if not allow_partial_dates:
         raise InvalidValue(
             "partial_time",
-            f"{column} is a date of {precision} precision, without a time of day",
+            f"{column} is a date without a time of day",
             f"pass --allow-partial-dates to run date-only rows at midnight {zone_name}, "
             f"or write a full timestamp such as {_EXAMPLE_TIME}",
         )
