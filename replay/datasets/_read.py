@@ -240,7 +240,10 @@ def _read_parquet(path: Path, content: bytes) -> RawTable:
             path=str(path),
         )
     try:
-        table = pq.read_table(pa.BufferReader(content))
+        # read from the path, not from the bytes already in memory: an Arrow buffer that wraps
+        # a Python bytes object may be released on an Arrow worker thread during interpreter
+        # shutdown, which aborts the process ("terminate called without an active exception")
+        table = pq.read_table(str(path))
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise DatasetError(
             f"{path}: the Parquet file cannot be read ({exc}); re-export it", path=str(path)
