@@ -138,6 +138,6 @@ def as_mapping(value: Any) -> dict[str, str]:
     pairs = as_items(value)
     result: dict[str, str] = {}
     for pair in pairs:
-        if isinstance(pair, (tuple, list)) and len(pair) == 2:
+        if isinstance(pair, (tuple, list, np.ndarray)) and len(pair) == 2:
             result[str(pair[0])] = as_text(pair[1]) or ""
     return result

@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -40,6 +41,8 @@ _JSON_SCRIPT_ESCAPES = {
     ord("\u2028"): "\\u2028",
     ord("\u2029"): "\\u2029",
 }
+
+_CUT_NOTE = re.compile(r"\n\[\.\.\. cut in the report: ([\d,]+) characters in total\]$")
 
 _environment: Environment | None = None
 
@@ -79,10 +82,18 @@ def is_web_url(url: object) -> bool:
 
 
 def truncate_text(text: str | None, limit: int = MAX_TEXT_CHARS) -> str | None:
-    """Cut ``text`` to ``limit`` characters and say how long the original was."""
+    """Cut ``text`` to ``limit`` characters and say how long the original was.
+
+    A text cut before keeps the length of its original in the note.
+    """
     if text is None or len(text) <= limit:
         return text
-    return f"{text[:limit]}\n[... cut in the report: {len(text):,} characters in total]"
+    total = len(text)
+    earlier = _CUT_NOTE.search(text)
+    if earlier is not None:
+        total = int(earlier.group(1).replace(",", ""))
+        text = text[: earlier.start()]
+    return f"{text[:limit]}\n[... cut in the report: {total:,} characters in total]"
 
 
 def render_page(template_name: str, context: Mapping[str, Any], path: Path) -> Path:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from markupsafe import Markup
 
 from replay.models import STATUSES, VERDICTS
 from replay.report import _frames as frames
@@ -45,6 +46,11 @@ INCIDENT_FIELDS = (
     "root_cause_keywords",
     "human_verdict",
 )
+
+# A report much above 20 MB opens slowly, so when the embedded data is larger than this,
+# long texts are cut further, limit by limit. The Parquet files keep every character.
+MAX_PAYLOAD_CHARS = 16_000_000
+FALLBACK_TEXT_LIMITS = (4_000, 1_500, 600)
 
 # order of the per-execution arrays in the embedded JSON; the script reads these names
 EXECUTION_FIELDS = (
@@ -122,6 +128,7 @@ def render_run_report(
         "statuses": _ordered_statuses(status_counts),
         "verdicts": list(VERDICTS),
     }
+    table_json, text_limit = _fit_payload(payload)
 
     context = {
         "script_name": "run_table.js",
@@ -139,9 +146,43 @@ def render_run_report(
             {"name": str(name), "table": _summary_table(frame)}
             for name, frame in (summaries_by or {}).items()
         ],
-        "table_json": embed_json(payload),
+        "table_json": table_json,
+        "text_limit": text_limit,
     }
     return render_page("run.html.j2", context, path)
+
+
+def _fit_payload(payload: dict[str, Any]) -> tuple[Markup, int | None]:
+    """Serialize the table data, cutting long texts until it fits MAX_PAYLOAD_CHARS.
+
+    Returns the JSON and the per-text limit applied, or None when nothing extra was cut.
+    """
+    table_json = embed_json(payload)
+    text_limit = None
+    for limit in FALLBACK_TEXT_LIMITS:
+        if len(table_json) <= MAX_PAYLOAD_CHARS:
+            break
+        payload["executions"] = _cut_texts(payload["executions"], limit)
+        payload["incidents"] = _cut_texts(payload["incidents"], limit)
+        table_json = embed_json(payload)
+        text_limit = limit
+    if len(table_json) > MAX_PAYLOAD_CHARS:
+        logger.warning(
+            "report data is %d characters even with texts cut to %d; the page may open slowly",
+            len(table_json),
+            FALLBACK_TEXT_LIMITS[-1],
+        )
+    return table_json, text_limit
+
+
+def _cut_texts(value: Any, limit: int) -> Any:
+    if isinstance(value, str):
+        return truncate_text(value, limit)
+    if isinstance(value, list):
+        return [_cut_texts(item, limit) for item in value]
+    if isinstance(value, dict):
+        return {key: _cut_texts(item, limit) for key, item in value.items()}
+    return value
 
 
 def _scorer_names(scores: pd.DataFrame) -> list[str]:
@@ -193,7 +234,7 @@ def _execution_rows(
         key = frames.as_text(result["execution_key"]) or ""
         book = frames.as_text(result["book_name"]) or "(no book)"
         status = frames.as_text(result["status"]) or "(no status)"
-        latency = frames.as_float(result.get("latency_s"))
+        latency = _rounded(frames.as_float(result.get("latency_s")))
         if latency is not None:
             latencies_by_book[book].append(latency)
         status_counts[book][status] += 1
@@ -207,8 +248,8 @@ def _execution_rows(
                 frames.as_int(result.get("attempts")),
                 frames.as_int(result.get("http_status")),
                 latency,
-                frames.as_float(result.get("queue_s")),
-                frames.as_float(result.get("backoff_s")),
+                _rounded(frames.as_float(result.get("queue_s"))),
+                _rounded(frames.as_float(result.get("backoff_s"))),
                 frames.as_text(result.get("started_at")),
                 frames.as_text(result.get("finished_at")),
                 truncate_text(frames.as_text(result.get("error"))),
@@ -224,6 +265,11 @@ def _execution_rows(
             ]
         )
     return executions, dict(latencies_by_book), dict(status_counts)
+
+
+def _rounded(seconds: float | None) -> float | None:
+    # 0.1 ms is finer than any latency worth reading and keeps the JSON short
+    return None if seconds is None else round(seconds, 4)
 
 
 def _nested(value: Any, fields: tuple[str, ...]) -> list[list[str | None]]:

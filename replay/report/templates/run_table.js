@@ -1,7 +1,7 @@
 // Executions table of the run report: paging, sorting, filtering and row details.
 // Safety rule: strings from the dataset or the API reach the page only through
-// textContent, element properties or option values, never through innerHTML, and only
-// http and https URLs become links.
+// textContent, element properties or option values, so the browser never parses them as
+// HTML, and only http and https URLs become links.
 (function () {
   "use strict";
 
