@@ -47,7 +47,8 @@ GENERIC_WORDS: frozenset[str] = frozenset(
     error errors failure failures failed fail failing resulting result results led lead leading
     service services system systems production prod request requests user users customer
     customers impact impacted affected affecting several many multiple some likely probably
-    possibly most main primary""".split()
+    possibly most main primary ran run runs running out stopped stop made make became become
+    went go got get every new old""".split()
 )
 
 _CANONICAL: dict[str, str] = {

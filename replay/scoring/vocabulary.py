@@ -35,7 +35,7 @@ CATEGORY_PATTERNS: dict[str, tuple[str, ...]] = {
         "max connection",
     ),
     "bad_deploy": (
-        "bad|faulty|broken|buggy|defective|regression deploy|release|version|build|commit|push",
+        "bad|faulty|broken|buggy|defective|regression deploy|release|version|build|commit",
         "deploy|release|version|build|commit bug|regress|crash|broke|break|introduc|defect|"
         "null|exception|panic",
         "regression",
@@ -137,6 +137,7 @@ CATEGORY_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "resource_quota": (
         "quota exceed|limit|hit|exhaust|reach|full|cap",
+        "resource quota|limit",
         "resourcequota",
         "limitrange",
         "account|service limit reach|hit|exceed",

@@ -1,0 +1,141 @@
+"""Scoring of a whole run: results and incidents frames in, the scores frame out.
+
+Executions whose status is not ``ok`` are ``unscored`` with the status as the reason. A
+scorer that raises on one execution gives ``unscored`` for that execution (logged with
+its key); a ``ReplayError`` (a judge over its error rate, a broken user scorer) stops
+scoring, because every further execution would fail the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from replay.errors import ReplayError, StoreError
+from replay.models import Label, Score
+from replay.scoring.base import Scorer
+from replay.scoring.registry import get_scorer
+
+__all__ = ["SCHEMA_VERSION", "SCORES_SCHEMA", "label_from_row", "score_run"]
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+SCORES_SCHEMA = pa.schema([
+    pa.field("schema_version", pa.int16(), nullable=False),
+    pa.field("execution_key", pa.string(), nullable=False),
+    pa.field("incident_id", pa.string(), nullable=False),
+    pa.field("book_name", pa.string()),
+    pa.field("repeat", pa.int32()),
+    pa.field("scorer", pa.string(), nullable=False),
+    pa.field("scorer_version", pa.string()),
+    pa.field("score", pa.float64()),
+    pa.field("verdict", pa.string(), nullable=False),
+    pa.field("explanation", pa.string()),
+    pa.field("extracted_root_cause", pa.string()),
+    pa.field("evidence_json", pa.string()),
+])
+
+_RESULT_COLUMNS = ("execution_key", "incident_id", "book_name", "repeat", "status", "highlights")
+
+
+def label_from_row(row: Mapping[str, Any]) -> Label:
+    """Build a ``Label`` from one row of the incidents frame.
+
+    Args:
+        row: A mapping with ``root_cause`` and optionally ``root_cause_component``,
+            ``root_cause_category``, ``root_cause_keywords`` (a list, array or
+            ``;``-separated text) and ``root_cause_aliases``.
+    """
+    return Label(
+        root_cause=_text(row.get("root_cause")) or "",
+        component=_text(row.get("root_cause_component")),
+        category=_text(row.get("root_cause_category")),
+        keywords=_words(row.get("root_cause_keywords")),
+        component_aliases=_words(row.get("root_cause_aliases")),
+    )
+
+
+def score_run(results: pd.DataFrame, incidents: pd.DataFrame,
+              scorers: Sequence[str | Scorer]) -> pd.DataFrame:
+    """Score every execution of a run with every scorer.
+
+    Args:
+        results: The results frame (columns of results.parquet).
+        incidents: The incidents frame (columns of incidents.parquet).
+        scorers: Scorer names, import paths or scorer objects.
+
+    Returns:
+        The scores frame, one row per execution and scorer, typed as ``SCORES_SCHEMA``.
+
+    Raises:
+        StoreError: When a frame lacks a required column.
+        ConfigError: For an unknown scorer name.
+    """
+    missing = [c for c in _RESULT_COLUMNS if c not in results.columns]
+    if missing:
+        raise StoreError(f"results frame is missing columns {missing}; expected the columns of results.parquet")
+    if "incident_id" not in incidents.columns or "root_cause" not in incidents.columns:
+        raise StoreError("incidents frame needs the columns incident_id and root_cause")
+    built = [get_scorer(s) if isinstance(s, str) else s for s in scorers]
+
+    labels = {str(row["incident_id"]): label_from_row(row)
+              for row in incidents.drop_duplicates("incident_id").to_dict("records")}
+    rows: list[dict[str, Any]] = []
+    for result in results[list(_RESULT_COLUMNS)].itertuples(index=False):
+        label = labels.get(str(result.incident_id))
+        for scorer in built:
+            score = _score_one(scorer, label, result)
+            rows.append({
+                "schema_version": SCHEMA_VERSION,
+                "execution_key": result.execution_key,
+                "incident_id": result.incident_id,
+                "book_name": result.book_name,
+                "repeat": None if pd.isna(result.repeat) else int(result.repeat),
+                "scorer": scorer.name,
+                "scorer_version": scorer.version,
+                "score": score.value,
+                "verdict": score.verdict,
+                "explanation": score.explanation,
+                "extracted_root_cause": score.extracted,
+                "evidence_json": json.dumps(score.evidence, default=str, sort_keys=True) if score.evidence else None,
+            })
+    logger.info("scored %d executions with %d scorers", len(results), len(built))
+    table = pa.Table.from_pylist(rows, schema=SCORES_SCHEMA) if rows else SCORES_SCHEMA.empty_table()
+    return table.to_pandas()
+
+
+def _score_one(scorer: Scorer, label: Label | None, result: Any) -> Score:
+    if result.status != "ok":
+        return Score.unscored(str(result.status))
+    if label is None:
+        return Score.unscored("incident not in the incidents table")
+    try:
+        return scorer(label, _text(result.highlights) or "")
+    except ReplayError:
+        raise
+    except Exception as exc:  # a scorer bug costs one execution's score, not the run
+        logger.warning("scorer %s failed on execution %s: %s: %s", scorer.name,
+                       result.execution_key, type(exc).__name__, exc)
+        return Score.unscored(f"scorer error: {type(exc).__name__}: {exc}")
+
+
+def _text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _words(value: Any) -> tuple[str, ...]:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return ()
+    items = value.split(";") if isinstance(value, str) else list(value)
+    return tuple(s for s in (str(i).strip() for i in items) if s)

@@ -1,0 +1,234 @@
+"""Aggregate statistics over scored executions: accuracy with Wilson intervals, mean score
+with bootstrap intervals, failure rates and latency percentiles, per group; consistency,
+majority vote and pass@k over repeats. Agreement with human verdicts is in
+``replay.scoring.agreement`` and re-exported here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from replay.errors import ConfigError
+from replay.models import ERROR_STATUSES
+from replay.scoring.agreement import agreement
+
+__all__ = [
+    "SUMMARY_COLUMNS",
+    "agreement",
+    "bootstrap_mean_interval",
+    "pick_scorer",
+    "summarize",
+    "summarize_repeats",
+    "wilson_interval",
+]
+
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "n_executions", "n_scored", "n_correct", "n_partial", "n_incorrect", "n_unscored",
+    "accuracy", "accuracy_low", "accuracy_high",
+    "mean_score", "mean_score_low", "mean_score_high",
+    "error_rate", "timeout_rate", "no_data_rate",
+    "latency_p50_s", "latency_p90_s", "latency_p99_s",
+)
+
+# resamples drawn per batch, so 10,000 values x 2,000 resamples never sit in memory at once
+_BOOTSTRAP_BATCH = 250
+# a tie in the majority vote goes to the worse verdict, so ties never flatter a book
+_VERDICT_ORDER = ("incorrect", "partial", "correct")
+
+
+def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Return the Wilson score interval of a proportion k/n.
+
+    Args:
+        k: Successes.
+        n: Trials.
+        confidence: Two-sided confidence level.
+
+    Returns:
+        (low, high); (nan, nan) when n is 0.
+    """
+    if n <= 0:
+        return (math.nan, math.nan)
+    if not 0 <= k <= n:
+        raise ValueError(f"wilson_interval needs 0 <= k <= n, got k={k}, n={n}")
+    z = float(norm.ppf(0.5 + confidence / 2))
+    p = k / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def bootstrap_mean_interval(values: Sequence[float] | np.ndarray, confidence: float = 0.95,
+                            n_resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """Return a percentile bootstrap interval of the mean.
+
+    Args:
+        values: The sample; NaN values are dropped.
+        confidence: Two-sided confidence level.
+        n_resamples: Bootstrap resamples.
+        seed: Seed of the generator, so reports are reproducible.
+
+    Returns:
+        (low, high); (nan, nan) for an empty sample and (x, x) for a constant one.
+    """
+    sample = np.asarray(values, dtype=float)
+    sample = sample[~np.isnan(sample)]
+    if sample.size == 0:
+        return (math.nan, math.nan)
+    if np.all(sample == sample[0]):
+        return (float(sample[0]), float(sample[0]))
+    rng = np.random.default_rng(seed)
+    means = np.empty(n_resamples)
+    for start in range(0, n_resamples, _BOOTSTRAP_BATCH):
+        stop = min(start + _BOOTSTRAP_BATCH, n_resamples)
+        means[start:stop] = sample[rng.integers(0, sample.size, (stop - start, sample.size))].mean(axis=1)
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(means, [alpha, 1 - alpha])
+    return (float(low), float(high))
+
+
+def pick_scorer(scores: pd.DataFrame, scorer: str | None) -> str | None:
+    """Choose the scorer a summary uses: the one named, else ``rca``, else the first."""
+    names = list(dict.fromkeys(scores["scorer"])) if "scorer" in scores.columns else []
+    if scorer is not None:
+        if scorer not in names:
+            raise ConfigError(f"scorer {scorer!r} has no scores in this run; scored by: {', '.join(names) or 'none'}")
+        return scorer
+    if "rca" in names:
+        return "rca"
+    return names[0] if names else None
+
+
+def summarize(results: pd.DataFrame, scores: pd.DataFrame, incidents: pd.DataFrame,
+              by: Sequence[str] = ("book_name",), scorer: str | None = None) -> pd.DataFrame:
+    """Aggregate one scorer's verdicts and the executions' outcomes per group.
+
+    Accuracy is correct / scored with a Wilson interval; mean score is over scored
+    executions with a bootstrap interval; ``error_rate`` counts every failed execution
+    (statuses in ``replay.models.ERROR_STATUSES``, timeouts and no-data included) over all
+    executions; latency percentiles are over executions with a latency.
+
+    Args:
+        results: The results frame.
+        scores: The scores frame.
+        incidents: The incidents frame; supplies group columns such as ``severity`` or
+            ``root_cause_category``.
+        by: Group columns; empty for one overall row.
+        scorer: Scorer whose verdicts count; default ``rca`` or the first present.
+
+    Returns:
+        One row per group: the group columns, then ``SUMMARY_COLUMNS``.
+
+    Raises:
+        ConfigError: For a group column found in neither frame, or an unknown scorer.
+    """
+    by = list(by)
+    frame = _joined(results, scores, incidents, by, pick_scorer(scores, scorer))
+    if frame.empty:
+        return pd.DataFrame(columns=[*by, *SUMMARY_COLUMNS])
+    groups = frame.groupby(by, dropna=False, sort=True) if by else [((), frame)]
+    rows = []
+    for key, group in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        rows.append({**dict(zip(by, key)), **_summary_row(group)})
+    return pd.DataFrame(rows, columns=[*by, *SUMMARY_COLUMNS])
+
+
+def _joined(results: pd.DataFrame, scores: pd.DataFrame, incidents: pd.DataFrame,
+            by: list[str], scorer: str | None) -> pd.DataFrame:
+    frame = results[["execution_key", "incident_id", "book_name", "status", "latency_s"]].copy()
+    if scorer is not None:
+        chosen = scores.loc[scores["scorer"] == scorer, ["execution_key", "score", "verdict"]]
+        frame = frame.merge(chosen.drop_duplicates("execution_key"), on="execution_key", how="left")
+    else:
+        frame["score"], frame["verdict"] = np.nan, None
+    frame["verdict"] = frame["verdict"].fillna("unscored")
+    extra = [c for c in by if c not in frame.columns]
+    unknown = [c for c in extra if c not in incidents.columns]
+    if unknown:
+        raise ConfigError(f"cannot group by {unknown}: not a column of the results or incidents; "
+                          f"incident columns are {', '.join(map(str, incidents.columns))}")
+    if extra:
+        frame = frame.merge(incidents[["incident_id", *extra]].drop_duplicates("incident_id"),
+                            on="incident_id", how="left")
+    return frame
+
+
+def _summary_row(group: pd.DataFrame) -> dict[str, float | int]:
+    verdicts = group["verdict"].value_counts()
+    n = len(group)
+    correct, partial, incorrect = (int(verdicts.get(v, 0)) for v in ("correct", "partial", "incorrect"))
+    scored = correct + partial + incorrect
+    low, high = wilson_interval(correct, scored)
+    values = group.loc[group["verdict"] != "unscored", "score"].astype(float).to_numpy()
+    mean = float(np.nanmean(values)) if values.size and not np.all(np.isnan(values)) else math.nan
+    mean_low, mean_high = bootstrap_mean_interval(values)
+    status = group["status"]
+    latency = group["latency_s"].dropna().astype(float).to_numpy()
+    p50, p90, p99 = (np.quantile(latency, [0.5, 0.9, 0.99]) if latency.size else (math.nan,) * 3)
+    return {
+        "n_executions": n, "n_scored": scored, "n_correct": correct, "n_partial": partial,
+        "n_incorrect": incorrect, "n_unscored": n - scored,
+        "accuracy": correct / scored if scored else math.nan,
+        "accuracy_low": low, "accuracy_high": high,
+        "mean_score": mean, "mean_score_low": mean_low, "mean_score_high": mean_high,
+        "error_rate": float(status.isin(ERROR_STATUSES).mean()),
+        "timeout_rate": float((status == "timeout").mean()),
+        "no_data_rate": float((status == "no_data").mean()),
+        "latency_p50_s": float(p50), "latency_p90_s": float(p90), "latency_p99_s": float(p99),
+    }
+
+
+def summarize_repeats(scores: pd.DataFrame, scorer: str | None = None, k: int | None = None) -> pd.DataFrame:
+    """Summarise repeated executions of each (book, incident).
+
+    Args:
+        scores: The scores frame.
+        scorer: Scorer whose verdicts count; default ``rca`` or the first present.
+        k: The k of pass@k; default the number of scored repeats of each pair.
+
+    Returns:
+        One row per book_name and incident_id: ``n_repeats``, ``n_scored``,
+        ``n_correct``, ``majority_verdict`` (ties go to the worse verdict),
+        ``consistency`` (share of scored repeats that agree with the majority),
+        ``pass_at_k`` (chance that at least one of k repeats drawn without replacement
+        is correct) and ``mean_score``.
+    """
+    columns = ["book_name", "incident_id", "n_repeats", "n_scored", "n_correct", "majority_verdict",
+               "consistency", "pass_at_k", "mean_score"]
+    name = pick_scorer(scores, scorer)
+    if name is None:
+        return pd.DataFrame(columns=columns)
+    chosen = scores[scores["scorer"] == name]
+    rows = []
+    for (book, incident), group in chosen.groupby(["book_name", "incident_id"], dropna=False, sort=True):
+        scored = group[group["verdict"] != "unscored"]
+        counts = scored["verdict"].value_counts()
+        n, c = len(scored), int(counts.get("correct", 0))
+        majority = None
+        if n:
+            top = counts.max()
+            majority = next(v for v in _VERDICT_ORDER if counts.get(v, 0) == top)
+        draws = k if k is not None else n
+        rows.append({
+            "book_name": book, "incident_id": incident, "n_repeats": len(group), "n_scored": n,
+            "n_correct": c, "majority_verdict": majority,
+            "consistency": counts.max() / n if n else math.nan,
+            "pass_at_k": _pass_at_k(n, c, draws) if n else math.nan,
+            "mean_score": float(scored["score"].mean()) if n else math.nan,
+        })
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _pass_at_k(n: int, c: int, k: int) -> float:
+    """Unbiased pass@k: 1 - C(n-c, k) / C(n, k)."""
+    k = max(1, min(k, n))
+    if n - c < k:
+        return 1.0
+    return 1.0 - math.comb(n - c, k) / math.comb(n, k)
