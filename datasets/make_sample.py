@@ -40,7 +40,7 @@ SEVERITY_WEIGHTS = {"SEV1": 4, "SEV2": 18, "SEV3": 46, "SEV4": 32}
 DB_CATEGORIES = {"connection_pool_exhaustion", "lock_contention", "schema_migration"}
 
 # Each category: relative frequency, services it strikes, alert titles, details, root-cause
-# phrasings, how the failing component is named, and the keywords a good answer mentions.
+# phrasings, how the failing component is named, and the keywords a correct root-cause statement mentions.
 CATEGORIES: dict[str, dict] = {
     "bad_deploy": {
         "weight": 16,

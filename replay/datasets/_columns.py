@@ -43,7 +43,7 @@ _MAX_LISTED_COLUMNS = 30
 
 @dataclass(slots=True)
 class ColumnPlan:
-    """Where each field comes from: ``fields`` and ``attribute_columns`` map to file columns."""
+    """Sources of the fields: ``fields`` and ``attribute_columns`` map each to a file column."""
 
     fields: dict[str, str] = field(default_factory=dict)
     attribute_columns: dict[str, str] = field(default_factory=dict)

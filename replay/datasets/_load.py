@@ -10,32 +10,20 @@ import datetime as dt
 import hashlib
 import logging
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from replay.datasets._columns import ColumnPlan, plan_columns
-from replay.datasets._problems import InvalidRow, RowProblem, format_problems, short_repr
-from replay.datasets._read import RawTable, read_table
-from replay.datasets._values import (
-    InvalidValue,
-    as_attributes,
-    as_link,
-    as_list,
-    as_metadata,
-    as_text,
-    as_time,
-    as_verdict,
-)
+from replay.datasets._columns import plan_columns
+from replay.datasets._problems import InvalidRow, RowProblem, format_problems
+from replay.datasets._read import read_table
+from replay.datasets._rows import validate_rows
 from replay.errors import ConfigError, DatasetError
-from replay.models import Incident, Label
+from replay.models import Incident
 
 __all__ = ["LoadedDataset", "load_incidents"]
 
 logger = logging.getLogger(__name__)
-
-_EXAMPLE_TIME = "2026-07-14T03:12:00Z"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +99,7 @@ def load_incidents(
 
     table = read_table(path, content)
     plan = plan_columns(path, table.header, column_map, has_default_book=bool(default_book))
-    validator = _RowValidator(table, plan, zone, allow_partial_dates, default_book)
-    incidents, problems, invalid_rows = validator.validate()
+    incidents, problems, invalid_rows = validate_rows(table, plan, zone, allow_partial_dates, default_book or None)
 
     logger.info(
         "loaded %d incidents from %s (%d rows, %d invalid)",
@@ -139,176 +126,3 @@ def _zone(name: str | None) -> dt.tzinfo | None:
         raise ConfigError(
             f"unknown time zone {name!r}; use an IANA name such as Europe/Berlin or UTC"
         ) from exc
-
-
-class _RowValidator:
-    """Validates the rows of one table against one column plan."""
-
-    def __init__(
-        self,
-        table: RawTable,
-        plan: ColumnPlan,
-        zone: dt.tzinfo | None,
-        allow_partial_dates: bool,
-        default_book: str | None,
-    ) -> None:
-        self.table = table
-        self.plan = plan
-        self.zone = zone
-        self.allow_partial_dates = allow_partial_dates
-        self.default_book = default_book or None
-        self.empty: list[Any] = [None] * table.n_rows
-
-    def column(self, field_name: str) -> list[Any]:
-        source = self.plan.fields.get(field_name)
-        return self.table.columns[source] if source is not None else self.empty
-
-    def validate(self) -> tuple[list[Incident], list[RowProblem], list[InvalidRow]]:
-        incidents: list[Incident] = []
-        problems: list[RowProblem] = []
-        invalid_rows: list[InvalidRow] = []
-        first_rows: dict[str, int] = {}
-        lines = self.table.lines
-
-        ids = self.column("incident_id")
-        for index in range(self.table.n_rows):
-            row = index + 1
-            line = lines[index] if lines is not None else None
-            errors: list[tuple[str, Any, InvalidValue]] = []
-
-            incident_id = self._convert(errors, "incident_id", ids[index], as_text)
-
-            # a row whose fields cannot be told apart gets one problem, not one per column
-            broken = self.table.broken_rows.get(index)
-            if broken is not None:
-                if errors:
-                    incident_id = None
-                problem = _with_id(broken, incident_id)
-                problems.append(problem)
-                invalid_rows.append(InvalidRow(row, incident_id, problem.message))
-                continue
-
-            if incident_id is not None:
-                first = first_rows.setdefault(incident_id, row)
-                if first != row:
-                    errors.append(("incident_id", ids[index], InvalidValue(
-                        "duplicate_id",
-                        f"incident_id duplicates row {first}, which has the same id",
-                        "give every incident a unique incident_id",
-                    )))
-
-            incident = self._build(index, row, incident_id, errors)
-            if errors:
-                row_problems = [self._problem(row, line, incident_id, *error) for error in errors]
-                problems.extend(row_problems)
-                invalid_rows.append(InvalidRow(row, incident_id, row_problems[0].message))
-            elif incident is not None:
-                incidents.append(incident)
-        return incidents, problems, invalid_rows
-
-    def _build(
-        self, index: int, row: int, incident_id: str | None, errors: list[tuple[str, Any, InvalidValue]]
-    ) -> Incident | None:
-        convert = self._convert
-        if incident_id is None and not _has_error(errors, "incident_id"):
-            errors.append(("incident_id", None, _missing("incident_id", "give every incident a unique id")))
-
-        time_value = self.column("time")[index]
-        time = self._convert(errors, "time", time_value, as_time, self.zone, self.allow_partial_dates)
-        message_link = convert(errors, "message_link", self.column("message_link")[index], as_link)
-        if time is None and message_link is None and not _has_error(errors, "time"):
-            errors.append(("time", time_value, _missing(
-                "time", f"write an ISO 8601 time such as {_EXAMPLE_TIME}, or a message_link",
-                "time is empty and there is no message_link",
-            )))
-
-        book_name = convert(errors, "book_name", self.column("book_name")[index], as_text)
-        if book_name is None and not _has_error(errors, "book_name"):
-            book_name = self.default_book
-            if book_name is None:
-                errors.append(("book_name", None, _missing("book_name", "write the book name, or pass --book NAME")))
-
-        root_cause = convert(errors, "root_cause", self.column("root_cause")[index], as_text)
-        if root_cause is None and not _has_error(errors, "root_cause"):
-            errors.append(("root_cause", None, _missing("root_cause", "write the labeled root cause of the incident")))
-
-        attributes = convert(errors, "attributes", self.column("attributes")[index], as_attributes) or {}
-        for key, source in self.plan.attribute_columns.items():
-            text = convert(errors, source, self.table.columns[source][index], as_metadata)
-            if text is not None:
-                attributes[key] = text
-
-        label = Label(
-            root_cause=root_cause or "",
-            component=convert(errors, "root_cause_component", self.column("root_cause_component")[index], as_text),
-            category=convert(errors, "root_cause_category", self.column("root_cause_category")[index], as_text),
-            keywords=convert(errors, "root_cause_keywords", self.column("root_cause_keywords")[index], as_list) or (),
-            component_aliases=convert(
-                errors, "root_cause_component_aliases", self.column("root_cause_component_aliases")[index], as_list
-            ) or (),
-        )
-        metadata = {
-            name: convert(errors, name, self.table.columns[name][index], as_metadata)
-            for name in self.plan.metadata
-        }
-        incident = Incident(
-            incident_id=incident_id or "",
-            time=time,
-            label=label,
-            book_name=book_name,
-            title=convert(errors, "title", self.column("title")[index], as_text),
-            details=convert(errors, "details", self.column("details")[index], as_text),
-            message_link=message_link,
-            attributes=attributes,
-            human_verdict=convert(errors, "human_verdict", self.column("human_verdict")[index], as_verdict),
-            metadata=metadata,
-            row=row,
-        )
-        return None if errors else incident
-
-    @staticmethod
-    def _convert(
-        errors: list[tuple[str, Any, InvalidValue]],
-        column: str,
-        value: Any,
-        converter: Callable[..., Any],
-        *args: Any,
-    ) -> Any:
-        try:
-            return converter(value, column, *args)
-        except InvalidValue as exc:
-            errors.append((column, value, exc))
-            return None
-
-    def _problem(
-        self, row: int, line: int | None, incident_id: str | None, column: str, value: Any, error: InvalidValue
-    ) -> RowProblem:
-        source = self.plan.fields.get(column)
-        return RowProblem(
-            row=row,
-            incident_id=incident_id,
-            column=column,
-            value=None if value is None or value == "" else short_repr(value),
-            message=error.message,
-            fix=error.fix,
-            code=error.code,
-            line=line,
-            source_column=source if source is not None and source != column else None,
-        )
-
-
-def _missing(column: str, fix: str, message: str | None = None) -> InvalidValue:
-    return InvalidValue("missing_value", message or f"{column} is empty", fix)
-
-
-def _has_error(errors: list[tuple[str, Any, InvalidValue]], column: str) -> bool:
-    return any(error[0] == column for error in errors)
-
-
-def _with_id(problem: RowProblem, incident_id: str | None) -> RowProblem:
-    if incident_id is None:
-        return problem
-    return RowProblem(
-        row=problem.row, incident_id=incident_id, column=problem.column, value=problem.value,
-        message=problem.message, fix=problem.fix, code=problem.code, line=problem.line,
-    )

@@ -1,6 +1,6 @@
 """Reading a dataset file (CSV, JSONL, Parquet, optionally gzipped) into plain columns.
 
-Internal module. It knows file formats and nothing about incidents; every file-level
+Internal module. It handles file formats only, not incidents, and every file-level
 failure becomes a ``DatasetError`` naming the file and the fix.
 """
 
@@ -123,7 +123,7 @@ def _decode(path: Path, content: bytes) -> str:
 
 def _read_csv(path: Path, text: str) -> RawTable:
     # The stdlib C reader is used instead of pandas.read_csv: pandas silently drops
-    # extra fields (or moves them into the index) and cannot say on which physical line
+    # extra fields (or moves them into the index) and does not report on which physical line
     # a record starts, and both are needed to report every bad row.
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None

@@ -36,7 +36,7 @@ _PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 
 
 class InvalidValue(Exception):  # noqa: N818 - a signal between modules, never shown raw
-    """A cell failed conversion; ``message`` names the column, ``fix`` says what to do."""
+    """A cell failed conversion; ``message`` names the column, ``fix`` is the action that repairs it."""
 
     def __init__(self, code: str, message: str, fix: str) -> None:
         super().__init__(message)
@@ -49,6 +49,10 @@ def as_text(value: Any, column: str) -> str | None:
     """Convert a scalar cell to stripped text; empty and missing cells become None."""
     if value is None:
         return None
+    if type(value) is str:
+        text = value.strip()
+        if len(text) <= MAX_TEXT_CHARS:
+            return text or None
     if isinstance(value, str):
         text = value.strip()
     elif isinstance(value, bool):
@@ -82,6 +86,8 @@ def as_text(value: Any, column: str) -> str | None:
 
 def as_metadata(value: Any, column: str) -> str | None:
     """Convert a metadata cell to text; lists and objects become their JSON text."""
+    if value is None:
+        return None
     if isinstance(value, (list, tuple, dict)):
         value = json.dumps(value, default=str, ensure_ascii=False)
     elif isinstance(value, bytes):
@@ -132,7 +138,7 @@ def as_attributes(value: Any, column: str) -> dict[str, str]:
             pairs = None
     if isinstance(pairs, dict):
         items = list(pairs.items())
-    elif isinstance(pairs, list) and all(isinstance(p, tuple) and len(p) == 2 for p in pairs):
+    elif isinstance(pairs, list) and not any(type(p) is not tuple or len(p) != 2 for p in pairs):
         items = pairs
     else:
         raise InvalidValue(
@@ -142,7 +148,10 @@ def as_attributes(value: Any, column: str) -> dict[str, str]:
         )
     attributes: dict[str, str] = {}
     for key, item in items:
-        text = as_metadata(item, f"{column}.{key}")
+        if type(item) is str and len(item) <= MAX_TEXT_CHARS:
+            text: str | None = item.strip() or None
+        else:
+            text = as_metadata(item, f"{column}.{key}")
         if text is not None:
             attributes[str(key)] = text
     return attributes

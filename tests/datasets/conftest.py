@@ -32,18 +32,19 @@ def csv_text(rows: list[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
+def write_text(path: Path, text: str) -> Path:
+    """Write UTF-8 text to ``path``, gzipped when the name ends in .gz."""
+    content = text.encode("utf-8")
+    path.write_bytes(gzip.compress(content, mtime=0) if path.name.endswith(".gz") else content)
+    return path
+
+
 @pytest.fixture
 def write_csv(tmp_path: Path):
     """Write rows to a CSV file (gzipped when the name ends in .gz) and return its path."""
 
     def write(rows: list[dict[str, Any]], name: str = "incidents.csv") -> Path:
-        path = tmp_path / name
-        text = csv_text(rows)
-        if name.endswith(".gz"):
-            path.write_bytes(gzip.compress(text.encode()))
-        else:
-            path.write_text(text, encoding="utf-8")
-        return path
+        return write_text(tmp_path / name, csv_text(rows))
 
     return write
 
@@ -53,13 +54,7 @@ def write_jsonl(tmp_path: Path):
     """Write rows as JSON lines (gzipped when the name ends in .gz) and return the path."""
 
     def write(rows: list[dict[str, Any]], name: str = "incidents.jsonl") -> Path:
-        path = tmp_path / name
-        text = "".join(json.dumps(row) + "\n" for row in rows)
-        if name.endswith(".gz"):
-            path.write_bytes(gzip.compress(text.encode()))
-        else:
-            path.write_text(text, encoding="utf-8")
-        return path
+        return write_text(tmp_path / name, "".join(json.dumps(row) + "\n" for row in rows))
 
     return write
 
