@@ -22,12 +22,11 @@ from typing import Any
 import anyio
 import httpx
 import pandas as pd
-import pyarrow as pa
 
 from replay import __version__
 from replay.auth import CLIENT_SECRET_ENV, TOKEN_ENV, ClientCredentials, StaticToken, TokenProvider, load_static_token
 from replay.client import ExecutionClient
-from replay.datasets import LoadedDataset, format_problems, incidents_frame, load_incidents
+from replay.datasets import LoadedDataset, format_problems, incidents_table, load_incidents
 from replay.engine import EngineOutcome, EngineSettings, ExecutionEngine
 from replay.errors import ConfigError, DatasetError, StoreError
 from replay.journal import JournalWriter
@@ -106,7 +105,7 @@ def run_replay(
     run_dir.mkdir(parents=True, exist_ok=True)
     if resume is None:
         manifest["dataset_sha256"] = loaded.sha256
-        write_table(pa.Table.from_pandas(incidents_frame(incidents), preserve_index=False), run_dir / INCIDENTS)
+        write_table(incidents_table(incidents), run_dir / INCIDENTS)
     attempt = {"started_at": _iso_now(), "finished_at": None, "status": "running", "retry_failed": retry_failed}
     manifest.setdefault("attempts", []).append(attempt)
     manifest.update(status="running", planned_executions=total + len(loaded.invalid_rows))

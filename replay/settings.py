@@ -72,7 +72,7 @@ class RunSettings(BaseModel):
     token_url: str | None = None
     client_id: str | None = None
     audience: str | None = None
-    simulator_latency: float = Field(1.0, ge=0)
+    simulator_latency: float = Field(0.2, ge=0)
     """Scale of the built-in simulator's latency profile; 0 answers at once."""
 
     @field_validator("api_url")
