@@ -30,6 +30,7 @@ _SHARED_DRAW = 0.6
 _FALLBACK_COMPONENT = "the affected service"
 _MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _WORD = re.compile(r"[A-Za-z]+")
+_OUTLIERS = ("one region", "all regions", "a single pod")
 
 
 def seeded_random(*parts: object) -> random.Random:
@@ -85,13 +86,17 @@ class Answerer:
 
         kind = self.decide(book, item, variant)
         body = self.compose(book, item, kind, variant)
-        return Answer(kind=kind, body=body, latency_s=self.latency(book, item.incident_id, call), call=call)
+        return Answer(
+            kind=kind, body=body, latency_s=self.latency(book, item.incident_id, call), call=call
+        )
 
     def decide(self, book: Book, item: WorldIncident, variant: int) -> AnswerKind:
         """Return the kind of answer for one variant, from the book's skill for the category."""
         shared = seeded_random(self.seed, "kind", item.incident_id, variant).random()
         own = seeded_random(self.seed, "kind", book.name, item.incident_id, variant).random()
-        use_shared = seeded_random(self.seed, "share", book.name, item.incident_id, variant).random()
+        use_shared = seeded_random(
+            self.seed, "share", book.name, item.incident_id, variant
+        ).random()
         draw = shared if use_shared < _SHARED_DRAW else own
         if draw < book.skill_for(item.category):
             return "correct"
@@ -105,7 +110,9 @@ class Answerer:
         rng = seeded_random(self.seed, "latency", book.name, incident_id, call)
         return book.latency_median_s * math.exp(book.latency_sigma * rng.gauss(0.0, 1.0))
 
-    def compose(self, book: Book, item: WorldIncident, kind: AnswerKind, variant: int) -> dict[str, Any]:
+    def compose(
+        self, book: Book, item: WorldIncident, kind: AnswerKind, variant: int
+    ) -> dict[str, Any]:
         """Build the response object of one answer."""
         rng = seeded_random(self.seed, "text", book.name, item.incident_id, variant)
         component = item.component or _FALLBACK_COMPONENT
@@ -123,7 +130,9 @@ class Answerer:
         highlights = _highlights(kind, statement, category, component, item, book, rng)
         return _decorate({"highlights": highlights}, book, component, item.incident.time, rng)
 
-    def no_anomaly(self, book: Book, title: str | None, time: dt.datetime | None, call: int) -> dict[str, Any]:
+    def no_anomaly(
+        self, book: Book, title: str | None, time: dt.datetime | None, call: int
+    ) -> dict[str, Any]:
         """Build the answer to a request that matches no incident of the world."""
         rng = seeded_random(self.seed, "unmatched", book.name, title, time, call)
         when = _clock(time) if time else "the requested time"
@@ -149,7 +158,11 @@ class Answerer:
         words = _clean(item.root_cause).split()
         head = " ".join(words[: max(3, len(words) // 2)])
         category = rng.choice(other_categories)
-        return f"{head}, made worse because {_mechanism(category, _FALLBACK_COMPONENT, rng)}", category, _FALLBACK_COMPONENT
+        return (
+            f"{head}, made worse because {_mechanism(category, _FALLBACK_COMPONENT, rng)}",
+            category,
+            _FALLBACK_COMPONENT,
+        )
 
     def _wrong(self, item: WorldIncident, rng: random.Random) -> tuple[str, str | None, str]:
         neighbour = self.world.neighbour(item, rng)
@@ -175,7 +188,9 @@ def paraphrase_root_cause(item: WorldIncident, rng: random.Random) -> str:
     """
     label = item.incident.label
     text = _clean(label.root_cause)
-    protected = {word.lower() for word in _WORD.findall(" ".join((item.component or "", *label.keywords)))}
+    protected = {
+        word.lower() for word in _WORD.findall(" ".join((item.component or "", *label.keywords)))
+    }
 
     if item.category in MECHANISMS and item.category and item.component and rng.random() < 0.4:
         statement = _mechanism(item.category, item.component, rng)
@@ -242,11 +257,15 @@ def _highlights(
                 "No conclusive root cause found in the available telemetry.",
             )
         )
-        support = f"The {signal} of {component} moved, but no change or dependency lines up with it."
+        support = (
+            f"The {signal} of {component} moved, but no change or dependency lines up with it."
+        )
         action = f"Escalate to the owners of {component} with the collected evidence."
         return f"{opening} {support} Immediate action: {action}"
 
-    support = f"The {signal} of {component} rose {lead} minutes before the alert and correlates with it."
+    support = (
+        f"The {signal} of {component} rose {lead} minutes before the alert and correlates with it."
+    )
     if book.verbosity == "verbose":
         support += f" {rng.randint(3, 6)} of {rng.randint(6, 9)} checks point the same way."
     elif book.verbosity == "terse":
@@ -264,18 +283,35 @@ def _decorate(
     # Add actionResults, gadgetsHighlights and actionableMitigations, more of them when verbose.
     slug = quote(re.sub(r"\s+", "-", component.lower()), safe="-")
     epoch_ms = int(time.timestamp() * 1000) if time else 0
-    window = f"from={epoch_ms - 1_800_000}&to={epoch_ms + 1_800_000}" if time else "from=now-1h&to=now"
+    window = (
+        f"from={epoch_ms - 1_800_000}&to={epoch_ms + 1_800_000}" if time else "from=now-1h&to=now"
+    )
     checks = [
-        ("Check error rate", f"Error rate of {component} peaked at {rng.randint(3, 60)}%",
-         f"https://grafana.example.com/d/{slug}/overview?{window}"),
-        ("Search logs", f"{rng.randint(20, 5000)} matching log lines for {component}",
-         f"https://kibana.example.com/app/discover#/?query=service:{slug}"),
-        ("Inspect traces", f"p99 latency of {component} was {rng.randint(200, 9000)} ms",
-         f"https://jaeger.example.com/search?service={slug}"),
-        ("Review recent changes", f"{rng.randint(0, 4)} changes to {component} in the last 2 hours",
-         f"https://ci.example.com/deploys?service={slug}"),
-        ("Check provider status", "No provider incident open at that time",
-         "http://status.example.com/history"),
+        (
+            "Check error rate",
+            f"Error rate of {component} peaked at {rng.randint(3, 60)}%",
+            f"https://grafana.example.com/d/{slug}/overview?{window}",
+        ),
+        (
+            "Search logs",
+            f"{rng.randint(20, 5000)} matching log lines for {component}",
+            f"https://kibana.example.com/app/discover#/?query=service:{slug}",
+        ),
+        (
+            "Inspect traces",
+            f"p99 latency of {component} was {rng.randint(200, 9000)} ms",
+            f"https://jaeger.example.com/search?service={slug}",
+        ),
+        (
+            "Review recent changes",
+            f"{rng.randint(0, 4)} changes to {component} in the last 2 hours",
+            f"https://ci.example.com/deploys?service={slug}",
+        ),
+        (
+            "Check provider status",
+            "No provider incident open at that time",
+            "http://status.example.com/history",
+        ),
     ]
     count = {"terse": 1, "normal": rng.randint(2, 3), "verbose": rng.randint(3, 4)}[book.verbosity]
     body["actionResults"] = [
@@ -289,19 +325,30 @@ def _decorate(
             {
                 "title": title,
                 "args": {"service": component, "window": rng.choice(("30m", "1h", "3h"))},
-                "highlights": f"{title} of {component}: {rng.choice(('one region', 'all regions', 'a single pod'))} stands out.",
+                "highlights": f"{title} of {component}: {rng.choice(_OUTLIERS)} stands out.",
             }
-            for title in rng.sample(("Latency by region", "Errors by endpoint", "Saturation by pod"), gadget_count)
+            for title in rng.sample(
+                ("Latency by region", "Errors by endpoint", "Saturation by pod"), gadget_count
+            )
         ]
 
     mitigations = [
-        {"toolName": "kubectl", "customName": f"Roll back {component}",
-         "url": f"https://argocd.example.com/applications/{slug}",
-         "action": {"type": "rollback", "target": component}},
-        {"toolName": "pagerduty", "url": "https://example.pagerduty.com/incidents",
-         "action": {"type": "escalate", "service": component}},
-        {"toolName": "feature-flags", "customName": "Disable recent flags",
-         "url": f"https://flags.example.com/projects/{slug}"},
+        {
+            "toolName": "kubectl",
+            "customName": f"Roll back {component}",
+            "url": f"https://argocd.example.com/applications/{slug}",
+            "action": {"type": "rollback", "target": component},
+        },
+        {
+            "toolName": "pagerduty",
+            "url": "https://example.pagerduty.com/incidents",
+            "action": {"type": "escalate", "service": component},
+        },
+        {
+            "toolName": "feature-flags",
+            "customName": "Disable recent flags",
+            "url": f"https://flags.example.com/projects/{slug}",
+        },
     ]
     mitigation_count = {"terse": rng.randint(0, 1), "normal": 1, "verbose": 2}[book.verbosity]
     if mitigation_count:

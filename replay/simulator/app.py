@@ -19,11 +19,13 @@ into responses.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hmac
 import json
 import logging
 import time
+from collections.abc import AsyncIterator
 from importlib import resources
 from typing import Any
 
@@ -130,7 +132,9 @@ class Simulator:
         self.log.write(entry)
         return response
 
-    async def _respond(self, request: Request, is_batch: bool, counter: int, entry: dict[str, Any]) -> Response:
+    async def _respond(
+        self, request: Request, is_batch: bool, counter: int, entry: dict[str, Any]
+    ) -> Response:
         refusal = self._check_auth(request)
         if refusal is not None:
             return refusal
@@ -141,7 +145,8 @@ class Simulator:
                 entry["fault"] = "rate_limit"
                 return _error(
                     429,
-                    f"Too many requests: the limit is {self.config.rate_limit_rps:g} requests per second",
+                    f"Too many requests: the limit is {self.config.rate_limit_rps:g} "
+                    "requests per second",
                     {"Retry-After": str(max(1, int(wait + 0.999)))},
                 )
 
@@ -190,20 +195,32 @@ class Simulator:
         if not header:
             return _error(401, "Missing bearer token", {"WWW-Authenticate": "Bearer"})
         if scheme.lower() != "bearer" or not token:
-            return _error(401, "Invalid authorization header: expected 'Bearer <token>'", {"WWW-Authenticate": "Bearer"})
+            return _error(
+                401,
+                "Invalid authorization header: expected 'Bearer <token>'",
+                {"WWW-Authenticate": "Bearer"},
+            )
         expected = self.config.token
         if expected is not None and not hmac.compare_digest(token.encode(), expected.encode()):
-            return _error(401, "Invalid or expired token", {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            return _error(
+                401,
+                "Invalid or expired token",
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
         if self.config.is_forbidden:
             return _error(403, FORBIDDEN_MESSAGE)
         return None
 
     def _status_fault(self, faults: FaultDraw) -> Response:
         if faults.status == 429:
-            retry_after = retry_after_value(self.config.faults.retry_after_s, as_date=faults.retry_after_as_date)
+            retry_after = retry_after_value(
+                self.config.faults.retry_after_s, as_date=faults.retry_after_as_date
+            )
             return _error(429, "Too many requests", {"Retry-After": retry_after})
         if faults.status == 503:
-            return _error(503, "Service unavailable", {"Retry-After": str(self.config.faults.retry_after_s)})
+            return _error(
+                503, "Service unavailable", {"Retry-After": str(self.config.faults.retry_after_s)}
+            )
         return _error(500, "Internal server error")
 
     def _execute_item(
@@ -231,7 +248,12 @@ class Simulator:
                 channel_id,
             )
         error_draw = seeded_random(self.config.seed, "error_200", counter, index).random()
-        log_item: dict[str, Any] = {"book": book_name, "incident_id": None, "kind": None, "call": None}
+        log_item: dict[str, Any] = {
+            "book": book_name,
+            "incident_id": None,
+            "kind": None,
+            "call": None,
+        }
 
         book = self.books.get(book_name)
         if book is None:
@@ -250,7 +272,11 @@ class Simulator:
         if error_draw < self.config.faults.error_200_rate:
             log_item["kind"] = "error_200"
             title = item.title or item.message_link or "untitled"
-            message = f"Failed to run playbook for alert {title}" if is_batch else "Failed to execute playbook: timeout"
+            message = (
+                f"Failed to run playbook for alert {title}"
+                if is_batch
+                else "Failed to execute playbook: timeout"
+            )
             return {"error": message}, log_item, quick
 
         if matched is None:
@@ -263,7 +289,9 @@ class Simulator:
             log_item["call"] = answer.call
             result, latency = answer.body, answer.latency_s
         if channel_id:
-            thread = seeded_random(self.config.seed, "thread", counter, index).randrange(10**15, 10**16)
+            thread = seeded_random(self.config.seed, "thread", counter, index).randrange(
+                10**15, 10**16
+            )
             result["enrichmentLink"] = f"https://slack.com/archives/{channel_id}/p{thread}"
         return result, log_item, latency
 
@@ -289,7 +317,8 @@ def create_app(config: SimulatorConfig | None = None) -> Starlette:
     """Build the simulator app.
 
     The app's state holds ``simulator`` (the ``Simulator``) and ``request_log``
-    (its ``RequestLog``), so tests can read what it decided.
+    (its ``RequestLog``), so tests can read what it decided. The log file is closed when
+    the ASGI lifespan ends; without a lifespan, call ``request_log.close()``.
 
     Raises:
         ConfigError: The settings or the books are invalid.
@@ -297,14 +326,22 @@ def create_app(config: SimulatorConfig | None = None) -> Starlette:
     simulator = Simulator(config or SimulatorConfig())
 
     async def openapi(request: Request) -> Response:
-        text = resources.files("replay.simulator").joinpath("openapi.json").read_text(encoding="utf-8")
+        text = (
+            resources.files("replay.simulator").joinpath("openapi.json").read_text(encoding="utf-8")
+        )
         return Response(text, media_type="application/json")
 
     async def internal_error(request: Request, exc: Exception) -> Response:
         logger.exception("simulator failed on %s %s", request.method, request.url.path)
         return _error(500, "Internal server error")
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        simulator.log.close()
+
     app = Starlette(
+        lifespan=lifespan,
         routes=[
             Route(EXECUTION_PATH, simulator.execute, methods=["POST"]),
             Route(BATCH_PATH, simulator.execute_batch, methods=["POST"]),

@@ -96,7 +96,9 @@ def _parse_books(text: str, source: str) -> tuple[Book, ...]:
     names = [book.name for book in books]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
-        raise ConfigError(f"books file {source} defines {duplicates[0]!r} more than once: rename one")
+        raise ConfigError(
+            f"books file {source} defines {duplicates[0]!r} more than once: rename one"
+        )
     return tuple(books)
 
 

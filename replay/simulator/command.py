@@ -24,43 +24,130 @@ _rate = click.FloatRange(0.0, 1.0)
 
 
 @click.command("simulate")
-@click.option("--world", "world_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Dataset whose labeled incidents the simulator knows (CSV, Parquet or JSONL). "
-                   "Default: no incidents, so every request gets a 'No anomaly found' answer.")
-@click.option("--books", "books_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="TOML file of books, in the format of the bundled books.toml. Default: the bundled books.")
-@click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True,
-              help="TCP port on 127.0.0.1; 0 picks a free one.")
-@click.option("--token-env", default=DEFAULT_TOKEN_ENV, show_default=True,
-              help="Environment variable holding the bearer token to require. "
-                   "When it is unset, any non-empty bearer token is accepted.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of answers, latencies and faults.")
-@click.option("--latency-scale", type=click.FloatRange(min=0.0), default=1.0, show_default=True,
-              help="Factor on the books' latencies; 0 answers at once.")
-@click.option("--error-rate", type=_rate, default=0.0, show_default=True, help="Fraction of requests answered 500 or 503.")
-@click.option("--rate-429", type=_rate, default=0.0, show_default=True,
-              help="Fraction of requests answered 429 with Retry-After.")
-@click.option("--retry-after", type=click.IntRange(min=0), default=1, show_default=True,
-              help="Seconds announced in Retry-After of 429 and 503 answers.")
-@click.option("--hang-rate", type=_rate, default=0.0, show_default=True,
-              help="Fraction of requests that stall for --hang-seconds first.")
-@click.option("--hang-seconds", type=click.FloatRange(min=0.0), default=30.0, show_default=True,
-              help="Stall of a hanging request, in seconds.")
-@click.option("--malformed-rate", type=_rate, default=0.0, show_default=True,
-              help="Fraction of 200 answers whose body is not JSON.")
-@click.option("--truncated-rate", type=_rate, default=0.0, show_default=True,
-              help="Fraction of 200 answers whose JSON body is cut short.")
-@click.option("--short-batch-rate", type=_rate, default=0.0, show_default=True,
-              help="Fraction of batch answers missing their last result.")
-@click.option("--error-200-rate", type=_rate, default=0.0, show_default=True,
-              help="Fraction of results replaced by HTTP 200 with an 'error' (failed investigation).")
-@click.option("--rate-limit", type=click.FloatRange(min=0.0, min_open=True), default=None,
-              help="Server-side limit in requests per second; 429 beyond it. Default: none.")
-@click.option("--retention-days", type=click.FloatRange(min=0.0), default=None,
-              help="Requests with a time older than this get the 'No data available' error. Default: unlimited.")
-@click.option("--forbidden", is_flag=True, help="Answer every request with 403, as an organization without API access.")
-@click.option("--request-log", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="JSONL file receiving one line per request, with the simulator's decisions.")
+@click.option(
+    "--world",
+    "world_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Dataset whose labeled incidents the simulator knows (CSV, Parquet or JSONL). "
+    "Default: no incidents, so every request gets a 'No anomaly found' answer.",
+)
+@click.option(
+    "--books",
+    "books_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML file of books, in the format of the bundled books.toml. Default: the bundled books.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=DEFAULT_PORT,
+    show_default=True,
+    help="TCP port on 127.0.0.1; 0 picks a free one.",
+)
+@click.option(
+    "--token-env",
+    default=DEFAULT_TOKEN_ENV,
+    show_default=True,
+    help="Environment variable holding the bearer token to require. "
+    "When it is unset, any non-empty bearer token is accepted.",
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of answers, latencies and faults."
+)
+@click.option(
+    "--latency-scale",
+    type=click.FloatRange(min=0.0),
+    default=1.0,
+    show_default=True,
+    help="Factor on the books' latencies; 0 answers at once.",
+)
+@click.option(
+    "--error-rate",
+    type=_rate,
+    default=0.0,
+    show_default=True,
+    help="Fraction of requests answered 500 or 503.",
+)
+@click.option(
+    "--rate-429",
+    type=_rate,
+    default=0.0,
+    show_default=True,
+    help="Fraction of requests answered 429 with Retry-After.",
+)
+@click.option(
+    "--retry-after",
+    type=click.IntRange(min=0),
+    default=1,
+    show_default=True,
+    help="Seconds announced in Retry-After of 429 and 503 answers.",
+)
+@click.option(
+    "--hang-rate",
+    type=_rate,
+    default=0.0,
+    show_default=True,
+    help="Fraction of requests that stall for --hang-seconds first.",
+)
+@click.option(
+    "--hang-seconds",
+    type=click.FloatRange(min=0.0),
+    default=30.0,
+    show_default=True,
+    help="Stall of a hanging request, in seconds.",
+)
+@click.option(
+    "--malformed-rate",
+    type=_rate,
+    default=0.0,
+    show_default=True,
+    help="Fraction of 200 answers whose body is not JSON.",
+)
+@click.option(
+    "--truncated-rate",
+    type=_rate,
+    default=0.0,
+    show_default=True,
+    help="Fraction of 200 answers whose JSON body is cut short.",
+)
+@click.option(
+    "--short-batch-rate",
+    type=_rate,
+    default=0.0,
+    show_default=True,
+    help="Fraction of batch answers missing their last result.",
+)
+@click.option(
+    "--error-200-rate",
+    type=_rate,
+    default=0.0,
+    show_default=True,
+    help="Fraction of results replaced by HTTP 200 with an 'error' (failed investigation).",
+)
+@click.option(
+    "--rate-limit",
+    type=click.FloatRange(min=0.0, min_open=True),
+    default=None,
+    help="Server-side limit in requests per second; 429 beyond it. Default: none.",
+)
+@click.option(
+    "--retention-days",
+    type=click.FloatRange(min=0.0),
+    default=None,
+    help="Requests with a time older than this many days get the 'No data available' error. "
+    "Default: unlimited.",
+)
+@click.option(
+    "--forbidden",
+    is_flag=True,
+    help="Answer every request with 403, as an organization without API access.",
+)
+@click.option(
+    "--request-log",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="JSONL file receiving one line per request, with the simulator's decisions.",
+)
 def simulate(
     world_path: Path | None,
     books_path: Path | None,
@@ -126,7 +213,8 @@ def simulate(
     incidents = len(world) if world is not None else 0
     auth = f"token from ${token_env}" if token else f"any bearer token (${token_env} is unset)"
     click.echo(
-        f"simulator: http://{HOST}:{port} ({incidents} incidents, books {', '.join(app.state.simulator.books)}, {auth})",
+        f"simulator: http://{HOST}:{port} ({incidents} incidents, "
+        f"books {', '.join(app.state.simulator.books)}, {auth})",
         err=True,
     )
-    uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False, lifespan="off")
+    uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False, lifespan="on")

@@ -35,7 +35,9 @@ def draw_faults(faults: FaultConfig, seed: int, counter: int) -> FaultDraw:
     Every draw is made whatever the rates, so changing one rate does not shift the others.
     """
     rng = seeded_random(seed, "fault", counter)
-    status_draw, hang_draw, body_draw, short_draw, date_draw, code_draw = (rng.random() for _ in range(6))
+    status_draw, hang_draw, body_draw, short_draw, date_draw, code_draw = (
+        rng.random() for _ in range(6)
+    )
 
     status = None
     if status_draw < faults.error_5xx_rate:

@@ -23,10 +23,16 @@ __all__ = [
 CATEGORY_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (slug, re.compile(pattern, re.IGNORECASE))
     for slug, pattern in (
-        ("connection_pool_exhaustion", r"connection[- ]pool|too many connections|max_connections|pool (was )?exhaust"),
+        (
+            "connection_pool_exhaustion",
+            r"connection[- ]pool|too many connections|max_connections|pool (was )?exhaust",
+        ),
         ("certificate_expiry", r"certificate|\bcerts?\b|\btls\b|\bssl\b"),
         ("dns_failure", r"\bdns\b|name resolution|resolver"),
-        ("disk_full", r"disk (was |became )?full|out of disk|no space left|disk space|filled (up )?the disk"),
+        (
+            "disk_full",
+            r"disk (was |became )?full|out of disk|no space left|disk space|filled (up )?the disk",
+        ),
         ("memory_leak", r"memory leak|out of memory|\boom\b|leak"),
         ("noisy_neighbor", r"noisy neighbou?r"),
         ("clock_skew", r"clock|leap second|\bntp\b|time ?zone|daylight saving"),
@@ -136,7 +142,7 @@ MECHANISMS: dict[str, tuple[str, ...]] = {
 }
 
 MITIGATIONS: dict[str, str] = {
-    "connection_pool_exhaustion": "Raise the connection pool size of {c} and cap client concurrency.",
+    "connection_pool_exhaustion": "Raise the connection pool size of {c} and cap concurrency.",
     "bad_deploy": "Roll back {c} to the previous release.",
     "config_change": "Revert the latest configuration change of {c}.",
     "certificate_expiry": "Renew the certificate of {c} and add an expiry alert.",
@@ -222,7 +228,9 @@ def derive_category(category: str | None, root_cause: str) -> str | None:
     return None
 
 
-def derive_component(component: str | None, root_cause: str, attributes: dict[str, str]) -> str | None:
+def derive_component(
+    component: str | None, root_cause: str, attributes: dict[str, str]
+) -> str | None:
     """Return the failing component: the label's, else one named in the text, else ``service``."""
     if component and component.strip():
         return component.strip()

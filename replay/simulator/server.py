@@ -36,18 +36,24 @@ def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0) -> Iterato
         RuntimeError: The server did not start within 10 seconds.
     """
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
         app,
         log_level="warning",
-        lifespan="off",
+        lifespan="auto",
         access_log=False,
         timeout_keep_alive=30,
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="replay-simulator", daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="replay-simulator", daemon=True
+    )
     thread.start()
 
     deadline = time.monotonic() + _START_TIMEOUT_S

@@ -139,7 +139,9 @@ def parse_batch(body: Any) -> tuple[list[ExecutionInput], bool, str | None]:
     return inputs, bool(is_live_run), channel_id
 
 
-def _check_execution(body: Any, path: list[str], issues: list[dict[str, Any]]) -> ExecutionInput | None:
+def _check_execution(
+    body: Any, path: list[str], issues: list[dict[str, Any]]
+) -> ExecutionInput | None:
     if not isinstance(body, Mapping):
         issues.append(_issue(path, _expected("object", body)))
         return None
@@ -152,7 +154,12 @@ def _check_execution(body: Any, path: list[str], issues: list[dict[str, Any]]) -
     if time_text is not None:
         time = parse_time(time_text)
         if time is None:
-            issues.append(_issue([*path, "time"], "Invalid datetime: expected ISO 8601 such as 2025-01-15T10:30:00Z"))
+            issues.append(
+                _issue(
+                    [*path, "time"],
+                    "Invalid datetime: expected ISO 8601 such as 2025-01-15T10:30:00Z",
+                )
+            )
 
     attributes: dict[str, str] = {}
     raw_attributes = body.get("attributes")
@@ -186,7 +193,12 @@ def _check_execution(body: Any, path: list[str], issues: list[dict[str, Any]]) -
 
 
 def _optional(
-    body: Mapping[str, Any], name: str, kind: type, kind_name: str, path: list[str], issues: list[dict[str, Any]]
+    body: Mapping[str, Any],
+    name: str,
+    kind: type,
+    kind_name: str,
+    path: list[str],
+    issues: list[dict[str, Any]],
 ) -> Any:
     if name not in body:
         return None

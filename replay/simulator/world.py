@@ -112,7 +112,9 @@ class World:
                     incident=incident,
                     fingerprint=fingerprint_incident(incident),
                     category=derive_category(label.category, label.root_cause),
-                    component=derive_component(label.component, label.root_cause, incident.attributes),
+                    component=derive_component(
+                        label.component, label.root_cause, incident.attributes
+                    ),
                 )
             )
         return cls(items)

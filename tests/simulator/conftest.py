@@ -18,11 +18,19 @@ START = dt.datetime(2026, 7, 1, tzinfo=dt.timezone.utc)
 
 # (category, component, root cause) per kind of incident; cycled to build larger worlds
 CASES: tuple[tuple[str, str, str], ...] = (
-    ("connection_pool_exhaustion", "orders-db", "Connection pool of orders-db exhausted after a traffic spike"),
+    (
+        "connection_pool_exhaustion",
+        "orders-db",
+        "Connection pool of orders-db exhausted after a traffic spike",
+    ),
     ("bad_deploy", "checkout-api", "A faulty release of checkout-api caused null pointer errors"),
     ("certificate_expiry", "edge-proxy", "The TLS certificate of edge-proxy expired overnight"),
     ("dns_failure", "coredns", "CoreDNS pods crashed and name resolution failed for all services"),
-    ("lock_contention", "billing-db", "Long transactions in billing-db held row locks and blocked writes"),
+    (
+        "lock_contention",
+        "billing-db",
+        "Long transactions in billing-db held row locks and blocked writes",
+    ),
     ("config_change", "search-api", "A config change set the search-api timeout to 10 ms"),
     ("memory_leak", "image-worker", "A memory leak in image-worker caused repeated OOM kills"),
     ("schema_migration", "users-db", "A schema migration on users-db locked the accounts table"),
@@ -74,8 +82,15 @@ class AppClient:
         """The app's request log entries."""
         return self.app.state.request_log.entries
 
-    def post(self, path: str, json: Any = None, *, content: bytes | None = None,
-             headers: dict[str, str] | None = None, is_authorized: bool = True) -> httpx.Response:
+    def post(
+        self,
+        path: str,
+        json: Any = None,
+        *,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        is_authorized: bool = True,
+    ) -> httpx.Response:
         """Send one POST and return the response."""
         sent = dict(headers or {})
         if is_authorized and self.token is not None and "Authorization" not in sent:
@@ -83,7 +98,9 @@ class AppClient:
 
         async def send() -> httpx.Response:
             transport = httpx.ASGITransport(app=self.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://simulator") as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://simulator"
+            ) as client:
                 if content is not None:
                     return await client.post(path, content=content, headers=sent)
                 return await client.post(path, json=json, headers=sent)
@@ -95,7 +112,9 @@ class AppClient:
 
         async def send() -> httpx.Response:
             transport = httpx.ASGITransport(app=self.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://simulator") as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://simulator"
+            ) as client:
                 return await client.get(path)
 
         return asyncio.run(send())

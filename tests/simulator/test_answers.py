@@ -72,7 +72,7 @@ def test_correct_never_equals_label() -> None:
     client = make_client(world=world)
     bodies = _replay(client, incidents, "incident-triage-v2")
     checked = 0
-    for incident, body, kind in zip(incidents, bodies, _kinds(client)):
+    for incident, body, kind in zip(incidents, bodies, _kinds(client), strict=True):
         if kind != "correct":
             continue
         statement = body["highlights"].removeprefix("Root cause: ").split(". ")[0]
@@ -85,7 +85,7 @@ def test_correct_names_component() -> None:
     world, incidents = make_world(64)
     client = make_client(world=world)
     bodies = _replay(client, incidents, "incident-triage")
-    for incident, body, kind in zip(incidents, bodies, _kinds(client)):
+    for incident, body, kind in zip(incidents, bodies, _kinds(client), strict=True):
         if kind == "correct":
             assert incident.label.component.lower() in body["highlights"].lower()
 
@@ -94,7 +94,11 @@ def test_wrong_names_other_incident() -> None:
     world, incidents = make_world(64)
     client = make_client(world=world)
     bodies = _replay(client, incidents, "incident-triage")
-    wrong = [(incident, body) for incident, body, kind in zip(incidents, bodies, _kinds(client)) if kind == "wrong"]
+    wrong = [
+        (incident, body)
+        for incident, body, kind in zip(incidents, bodies, _kinds(client), strict=True)
+        if kind == "wrong"
+    ]
     assert wrong
     for incident, body in wrong:
         statement = body["highlights"].split(". ")[0]
@@ -104,7 +108,8 @@ def test_wrong_names_other_incident() -> None:
 def test_highlights_follow_api_style() -> None:
     world, incidents = make_world(40)
     client = make_client(world=world)
-    for body, kind in zip(_replay(client, incidents, "incident-triage"), _kinds(client)):
+    bodies = _replay(client, incidents, "incident-triage")
+    for body, kind in zip(bodies, _kinds(client), strict=True):
         highlights = body["highlights"]
         assert "Immediate action: " in highlights
         if kind == "inconclusive":
@@ -138,7 +143,9 @@ def test_verbosity_changes_length() -> None:
     client = make_client(world=world)
     terse = _replay(client, incidents, "db-checks")
     verbose = _replay(client, incidents, "incident-triage-v2")
-    assert sum(len(b["actionResults"]) for b in verbose) > sum(len(b["actionResults"]) for b in terse)
+    assert sum(len(b["actionResults"]) for b in verbose) > sum(
+        len(b["actionResults"]) for b in terse
+    )
 
 
 def test_unlabeled_incidents_answered() -> None:
@@ -154,8 +161,13 @@ def test_free_text_without_keywords() -> None:
     from replay.models import Incident, Label
 
     incidents = [
-        Incident(incident_id=f"X{i}", time=None, label=Label(root_cause=f"Something odd happened {i} times"),
-                 title=f"odd {i}", message_link=f"https://example.com/{i}")
+        Incident(
+            incident_id=f"X{i}",
+            time=None,
+            label=Label(root_cause=f"Something odd happened {i} times"),
+            title=f"odd {i}",
+            message_link=f"https://example.com/{i}",
+        )
         for i in range(30)
     ]
     client = make_client(world=World.from_incidents(incidents))
@@ -181,13 +193,16 @@ def test_unstable_book_changes() -> None:
     client = make_client(world=world, books=(shaky,))
     first = _replay(client, incidents, "incident-triage")
     again = _replay(client, incidents, "incident-triage")
-    assert sum(a != b for a, b in zip(first, again)) >= 8
+    assert sum(a != b for a, b in zip(first, again, strict=True)) >= 8
 
 
 def test_v2_beats_v1() -> None:
     world, incidents = make_world(240)
     books = _books()
-    assert expected_accuracy(world, books["incident-triage-v2"]) > expected_accuracy(world, books["incident-triage"]) + 0.1
+    assert (
+        expected_accuracy(world, books["incident-triage-v2"])
+        > expected_accuracy(world, books["incident-triage"]) + 0.1
+    )
 
     measured = {}
     for book in ("incident-triage", "incident-triage-v2"):
@@ -213,7 +228,7 @@ def test_db_checks_strong_on_databases() -> None:
     _replay(client, incidents, "db-checks")
     database = {"connection_pool_exhaustion", "lock_contention", "schema_migration"}
     hits: dict[bool, list[bool]] = {True: [], False: []}
-    for item, kind in zip(world.incidents, _kinds(client)):
+    for item, kind in zip(world.incidents, _kinds(client), strict=True):
         hits[item.category in database].append(kind == "correct")
     assert sum(hits[True]) / len(hits[True]) > 0.6
     assert sum(hits[False]) / len(hits[False]) < 0.4
@@ -227,7 +242,7 @@ def test_books_not_perfectly_paired() -> None:
         client = make_client(world=world)
         _replay(client, incidents, book)
         verdicts[book] = [kind == "correct" for kind in _kinds(client)]
-    pairs = list(zip(verdicts["incident-triage"], verdicts["incident-triage-v2"]))
+    pairs = list(zip(verdicts["incident-triage"], verdicts["incident-triage-v2"], strict=True))
     assert any(old and not new for old, new in pairs)
     assert any(new and not old for old, new in pairs)
 
@@ -250,10 +265,19 @@ def test_public_postmortems_world() -> None:
         pytest.skip("the shared data folder is not present")
     from replay.datasets import load_incidents
 
-    loaded = load_incidents(path, column_map={"root_cause": "summary", "details": "summary",
-                                                "message_link": "source_url", "time": "date",
-                                                "root_cause_category": "category"},
-                            allow_partial_dates=True, default_zone="UTC", default_book="incident-triage")
+    loaded = load_incidents(
+        path,
+        column_map={
+            "root_cause": "summary",
+            "details": "summary",
+            "message_link": "source_url",
+            "time": "date",
+            "root_cause_category": "category",
+        },
+        allow_partial_dates=True,
+        default_zone="UTC",
+        default_book="incident-triage",
+    )
     world = World.from_incidents(loaded.incidents)
     assert len(world) > 200
     client = make_client(world=world)

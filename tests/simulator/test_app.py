@@ -13,7 +13,12 @@ from replay.simulator import SimulatorConfig, World, create_app
 
 from .conftest import START, TOKEN, body_for, make_client, make_incident, make_world
 
-VALID = {"bookName": "incident-triage", "time": "2026-07-01T00:00:00Z", "title": "t", "liveRun": False}
+VALID = {
+    "bookName": "incident-triage",
+    "time": "2026-07-01T00:00:00Z",
+    "title": "t",
+    "liveRun": False,
+}
 
 
 def test_missing_header_is_401() -> None:
@@ -104,14 +109,18 @@ def test_book_and_time_alone_ok() -> None:
     assert "highlights" in response.json()
 
 
-@pytest.mark.parametrize("text", ["yesterday", "2026-07-01", "2026-13-01T00:00:00Z", "2026-07-01T00:00:00"])
+@pytest.mark.parametrize(
+    "text", ["yesterday", "2026-07-01", "2026-13-01T00:00:00Z", "2026-07-01T00:00:00"]
+)
 def test_invalid_time_rejected(text: str) -> None:
     response = make_client().execute({**VALID, "time": text})
     assert response.status_code == 400
     assert response.json()["error"][0]["path"] == ["body", "time"]
 
 
-@pytest.mark.parametrize("text", ["2026-07-01T00:00:00+02:00", "2026-07-01t00:00:00.123456789z", "2016-12-31T23:59:60Z"])
+@pytest.mark.parametrize(
+    "text", ["2026-07-01T00:00:00+02:00", "2026-07-01t00:00:00.123456789z", "2016-12-31T23:59:60Z"]
+)
 def test_rfc3339_times_accepted(text: str) -> None:
     assert make_client().execute({**VALID, "time": text}).status_code == 200
 
@@ -147,7 +156,9 @@ def test_batch_item_issue_path() -> None:
 def test_batch_results_follow_inputs() -> None:
     world, incidents = make_world(4)
     client = make_client(world=world)
-    response = client.batch({"inputList": [body_for(incident) for incident in incidents], "liveRun": False})
+    response = client.batch(
+        {"inputList": [body_for(incident) for incident in incidents], "liveRun": False}
+    )
     assert response.status_code == 200
     assert len(response.json()) == 4
     matched = [item["incident_id"] for item in client.log[-1]["answers"]]
@@ -259,8 +270,14 @@ def test_request_log_file(tmp_path) -> None:
     assert [entry["status"] for entry in entries] == [200, 200, 401]
     assert entries[1]["endpoint"] == "/playbook/execution/batch"
     assert entries[1]["items"] == 2
-    assert {item["kind"] for item in entries[1]["answers"]} <= {"correct", "partial", "wrong", "inconclusive"}
+    assert {item["kind"] for item in entries[1]["answers"]} <= {
+        "correct",
+        "partial",
+        "wrong",
+        "inconclusive",
+    }
     assert all(entry["latency_s"] >= 0 for entry in entries)
+    client.app.state.request_log.close()
 
 
 def test_openapi_route() -> None:

@@ -111,10 +111,14 @@ def test_faults_are_seeded() -> None:
     runs = []
     for _ in range(2):
         client = make_client(faults=faults, seed=11)
-        runs.append([(r.status_code, r.text[:20]) for r in (client.execute(VALID) for _ in range(40))])
+        runs.append(
+            [(r.status_code, r.text[:20]) for r in (client.execute(VALID) for _ in range(40))]
+        )
     assert runs[0] == runs[1]
     other = make_client(faults=faults, seed=12)
-    assert [(r.status_code, r.text[:20]) for r in (other.execute(VALID) for _ in range(40))] != runs[0]
+    assert [
+        (r.status_code, r.text[:20]) for r in (other.execute(VALID) for _ in range(40))
+    ] != runs[0]
 
 
 def test_auth_checked_before_faults() -> None:
