@@ -28,9 +28,15 @@ TARGET_MEGABYTES = 20.0
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=5_000, help="incidents (default 5000)")
-    parser.add_argument("--books", type=int, default=2, choices=(1, 2), help="books per incident (default 2)")
-    parser.add_argument("--highlights", type=int, default=400, help="characters of highlights (default 400)")
-    parser.add_argument("--out", type=Path, default=None, help="report path (default: a temporary file)")
+    parser.add_argument(
+        "--books", type=int, default=2, choices=(1, 2), help="books per incident (default 2)"
+    )
+    parser.add_argument(
+        "--highlights", type=int, default=400, help="characters of highlights (default 400)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="report path (default: a temporary file)"
+    )
     arguments = parser.parse_args()
 
     books = ("incident-triage", "db-checks")[: arguments.books]
@@ -48,7 +54,8 @@ def main() -> int:
         seconds = time.perf_counter() - started
         megabytes = path.stat().st_size / 1_000_000
 
-    print(f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}")
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, {python}")
     print(f"frames built in {built:.2f} s (not counted)")
     print(f"executions: {n_executions:,}, scores: {len(frames['scores']):,}")
     print(f"render time: {seconds:.2f} s (target < {TARGET_SECONDS:.0f} s)")

@@ -82,7 +82,7 @@ def latency_histograms(latencies_by_book: dict[str, list[float]]) -> dict[str, A
     """
     arrays = {
         book: np.asarray(values, dtype=float)
-        for book, values in latencies_by_book.items()
+        for book, values in sorted(latencies_by_book.items())
         if len(values) > 0
     }
     if not arrays:

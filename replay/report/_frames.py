@@ -1,7 +1,7 @@
 """Internal: turn the run's pandas frames into plain Python values for the templates.
 
-Parquet round trips hand back numpy arrays for list columns, ``pd.NA``/``NaN`` for
-missing values and ``Timestamp`` for times; the helpers here map all of them to JSON-ready
+Parquet round trips return numpy arrays for list columns, ``pd.NA`` or ``NaN`` for missing
+values and ``Timestamp`` for times. The helpers here map all of them to JSON-ready
 ``None``, ``str``, ``int``, ``float``, ``list`` and ``dict``.
 """
 
@@ -73,7 +73,7 @@ def records(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:
     """Yield each row of ``frame`` as a dict keyed by column name."""
     columns = [str(column) for column in frame.columns]
     for values in frame.itertuples(index=False, name=None):
-        yield dict(zip(columns, values))
+        yield dict(zip(columns, values, strict=True))
 
 
 def is_missing(value: Any) -> bool:

@@ -28,8 +28,7 @@ __all__ = ["embed_json", "is_web_url", "render_page", "truncate_text"]
 
 logger = logging.getLogger(__name__)
 
-# Longest string copied into a report. The Parquet files keep the full text, and the cap
-# keeps a 10,000-execution report under 20 MB even when an API answer is huge.
+# Maximum characters of one string in a report. The Parquet files keep the full text.
 MAX_TEXT_CHARS = 20_000
 
 # Characters that could end a <script> element or an HTML comment early, or that older
@@ -58,6 +57,7 @@ def _get_environment() -> Environment:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
+        _environment.tests["web_url"] = is_web_url
     return _environment
 
 
@@ -71,7 +71,10 @@ def embed_json(value: Any) -> Markup:
 
 
 def is_web_url(url: object) -> bool:
-    """Tell whether ``url`` is an absolute http or https URL, the only links a report makes clickable."""
+    """Tell whether ``url`` is an absolute http or https URL.
+
+    Only such URLs become clickable links in a report.
+    """
     if not isinstance(url, str) or not url.strip():
         return False
     try:
@@ -99,8 +102,9 @@ def truncate_text(text: str | None, limit: int = MAX_TEXT_CHARS) -> str | None:
 def render_page(template_name: str, context: Mapping[str, Any], path: Path) -> Path:
     """Render ``template_name`` with ``context`` and write it atomically to ``path``.
 
-    The page gets its own stylesheet and script inline, and a Content Security Policy that
-    blocks every network request and allows only the report's own script (by hash).
+    The page gets its own stylesheet and script (``context["script_name"]``, or none when
+    that is None) inline, and a Content Security Policy that blocks every network request
+    and allows only the report's own script (by hash).
 
     Raises:
         ReportError: the template failed or the file could not be written.
@@ -108,11 +112,15 @@ def render_page(template_name: str, context: Mapping[str, Any], path: Path) -> P
     environment = _get_environment()
     assert environment.loader is not None
     style = environment.loader.get_source(environment, "report.css")[0]
-    script = environment.loader.get_source(environment, context["script_name"])[0]
-    script_hash = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+    script_name = context.get("script_name")
+    script = environment.loader.get_source(environment, script_name)[0] if script_name else ""
+    script_source = "'none'"
+    if script:
+        digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+        script_source = f"'sha256-{digest}'"
     csp = (
         "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
-        f"script-src 'sha256-{script_hash}'; base-uri 'none'; form-action 'none'"
+        f"script-src {script_source}; base-uri 'none'; form-action 'none'"
     )
 
     try:

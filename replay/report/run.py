@@ -1,14 +1,12 @@
 """The run report: one self-contained HTML page for one run's results and scores.
 
-The page holds the run's header, summary tables and charts rendered on the server, and the
+The page contains the run's header, summary tables and charts rendered on the server, and the
 executions as embedded JSON that a small inline script pages, sorts, filters and expands.
 Statistics are not computed here: they arrive in the summary frames.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Mapping
@@ -18,8 +16,9 @@ from typing import Any
 import pandas as pd
 from markupsafe import Markup
 
-from replay.models import STATUSES, VERDICTS
+from replay.models import VERDICTS
 from replay.report import _frames as frames
+from replay.report import _tables as tables
 from replay.report._charts import accuracy_chart, latency_histograms
 from replay.report._html import embed_json, render_page, truncate_text
 
@@ -116,7 +115,7 @@ def render_run_report(
     scorers = _scorer_names(scores)
     primary = _primary_scorer(scorers, manifest, summary)
     executions, latencies_by_book, status_counts = _execution_rows(results, scores, scorers)
-    summary_table = _summary_table(summary)
+    summary_table = tables.summary_table(summary)
 
     payload = {
         "fields": list(EXECUTION_FIELDS),
@@ -125,7 +124,7 @@ def render_run_report(
         "scorers": scorers,
         "primary_scorer": scorers.index(primary) if primary is not None else -1,
         "books": sorted(latencies_by_book.keys() | {row[2] for row in executions}),
-        "statuses": _ordered_statuses(status_counts),
+        "statuses": tables.ordered_statuses(status_counts),
         "verdicts": list(VERDICTS),
     }
     table_json, text_limit = _fit_payload(payload)
@@ -133,17 +132,17 @@ def render_run_report(
     context = {
         "script_name": "run_table.js",
         "page_title": f"replay run {manifest.get('run_id') or ''}".strip(),
-        "header": _header(manifest),
-        "settings": _settings(manifest.get("settings")),
-        "counts": _counts(manifest.get("counts")),
+        "header": tables.header_facts(manifest),
+        "settings": tables.settings_rows(manifest.get("settings")),
+        "counts": tables.count_rows(manifest.get("counts")),
         "n_executions": len(executions),
         "primary_scorer": primary,
         "summary": summary_table,
         "accuracy_chart": accuracy_chart(summary_table["chart_rows"]),
         "latency_chart": latency_histograms(latencies_by_book),
-        "status_table": _status_table(status_counts),
+        "status_table": tables.status_table(status_counts),
         "breakdowns": [
-            {"name": str(name), "table": _summary_table(frame)}
+            {"name": str(name), "table": tables.summary_table(frame)}
             for name, frame in (summaries_by or {}).items()
         ],
         "table_json": table_json,
@@ -194,8 +193,8 @@ def _primary_scorer(
 ) -> str | None:
     """Pick the scorer whose verdicts the table shows first.
 
-    The run settings may name it; otherwise a summary computed for a single scorer
-    names it; otherwise the first scorer in the scores table is used.
+    A scorer named in the run settings wins. Next comes the scorer of a summary computed
+    for a single scorer, and last the first scorer in the scores table.
     """
     settings = manifest.get("settings") or {}
     for key in ("primary_scorer", "scorer"):
@@ -254,7 +253,9 @@ def _execution_rows(
                 frames.as_text(result.get("finished_at")),
                 truncate_text(frames.as_text(result.get("error"))),
                 truncate_text(frames.as_text(result.get("highlights"))),
-                _nested(result.get("action_results"), ("title", "short_answer", "most_important_link")),
+                _nested(
+                    result.get("action_results"), ("title", "short_answer", "most_important_link")
+                ),
                 _nested(result.get("gadgets_highlights"), ("title", "highlights", "args_json")),
                 _nested(
                     result.get("actionable_mitigations"),
@@ -292,7 +293,9 @@ def _incident_records(incidents: pd.DataFrame) -> dict[str, dict[str, Any]]:
             for column in metadata_columns
             if frames.as_text(incident.get(column)) is not None
         }
-        keywords = [frames.as_text(word) for word in frames.as_items(incident.get("root_cause_keywords"))]
+        keywords = [
+            frames.as_text(word) for word in frames.as_items(incident.get("root_cause_keywords"))
+        ]
         records[incident_id] = {
             "row": frames.as_int(incident.get("row")),
             "time": frames.as_text(incident.get("time")),
@@ -308,137 +311,3 @@ def _incident_records(incidents: pd.DataFrame) -> dict[str, dict[str, Any]]:
             "metadata": metadata,
         }
     return records
-
-
-def _summary_table(summary: pd.DataFrame) -> dict[str, Any]:
-    groups = frames.group_columns(summary)
-    rows = []
-    chart_rows = []
-    for record in frames.records(summary):
-        group_values = [frames.as_text(record.get(column)) or "(none)" for column in groups]
-        metric = {name: frames.as_float(record.get(name)) for name in frames.SUMMARY_METRICS}
-        rows.append(
-            {
-                "groups": group_values,
-                "n_executions": _count(metric["n_executions"]),
-                "n_scored": _count(metric["n_scored"]),
-                "verdicts": " / ".join(
-                    _count(metric[name]) for name in ("n_correct", "n_partial", "n_incorrect")
-                ),
-                "accuracy": _percent(metric["accuracy"]),
-                "accuracy_interval": _interval(metric["accuracy_low"], metric["accuracy_high"], True),
-                "mean_score": _decimal(metric["mean_score"]),
-                "mean_score_interval": _interval(
-                    metric["mean_score_low"], metric["mean_score_high"], False
-                ),
-                "error_rate": _percent(metric["error_rate"]),
-                "timeout_rate": _percent(metric["timeout_rate"]),
-                "no_data_rate": _percent(metric["no_data_rate"]),
-                "latency_p50": _seconds(metric["latency_p50_s"]),
-                "latency_p90": _seconds(metric["latency_p90_s"]),
-                "latency_p99": _seconds(metric["latency_p99_s"]),
-            }
-        )
-        chart_rows.append(
-            {
-                "label": " · ".join(group_values) or "all",
-                "accuracy": metric["accuracy"],
-                "accuracy_low": metric["accuracy_low"],
-                "accuracy_high": metric["accuracy_high"],
-                "n_scored": frames.as_int(metric["n_scored"]),
-            }
-        )
-    return {"groups": groups, "rows": rows, "chart_rows": chart_rows}
-
-
-def _ordered_statuses(status_counts: dict[str, Counter[str]]) -> list[str]:
-    """Return the statuses present, known ones in their documented order, then unknown ones."""
-    present = {status for counts in status_counts.values() for status in counts}
-    return [s for s in STATUSES if s in present] + sorted(present - set(STATUSES))
-
-
-def _status_table(status_counts: dict[str, Counter[str]]) -> dict[str, Any]:
-    statuses = _ordered_statuses(status_counts)
-    rows = [
-        {
-            "book": book,
-            "counts": [status_counts[book].get(status, 0) for status in statuses],
-            "total": sum(status_counts[book].values()),
-        }
-        for book in sorted(status_counts)
-    ]
-    return {"statuses": statuses, "rows": rows}
-
-
-def _header(manifest: Mapping[str, Any]) -> dict[str, str]:
-    started = frames.as_text(manifest.get("started_at"))
-    finished = frames.as_text(manifest.get("finished_at"))
-    return {
-        "run_id": frames.as_text(manifest.get("run_id")) or "n/a",
-        "label": frames.as_text(manifest.get("label")) or "",
-        "dataset_path": frames.as_text(manifest.get("dataset_path")) or "n/a",
-        "dataset_sha256": frames.as_text(manifest.get("dataset_sha256")) or "n/a",
-        "started_at": started or "n/a",
-        "finished_at": finished or "n/a",
-        "duration": _duration(started, finished),
-        "status": frames.as_text(manifest.get("status")) or "n/a",
-        "replay_version": frames.as_text(manifest.get("replay_version")) or "n/a",
-    }
-
-
-def _settings(settings: Any) -> list[tuple[str, str]]:
-    if not isinstance(settings, Mapping):
-        return []
-    return [
-        (str(key), value if isinstance(value, str) else json.dumps(value, default=str))
-        for key, value in sorted(settings.items(), key=lambda item: str(item[0]))
-    ]
-
-
-def _counts(counts: Any) -> list[tuple[str, str]]:
-    if not isinstance(counts, Mapping):
-        return []
-    return [(str(key), _count(frames.as_float(value))) for key, value in counts.items()]
-
-
-def _duration(started: str | None, finished: str | None) -> str:
-    if not started or not finished:
-        return "n/a"
-    try:
-        elapsed = _parse_time(finished) - _parse_time(started)
-    except (ValueError, TypeError):
-        return "n/a"
-    minutes, rest = divmod(int(round(elapsed.total_seconds())), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m {rest:02d}s" if hours else f"{minutes}m {rest:02d}s"
-
-
-def _parse_time(text: str) -> dt.datetime:
-    # datetime.fromisoformat accepts a trailing "Z" only from Python 3.11 on
-    return dt.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-
-
-def _count(value: float | None) -> str:
-    return "n/a" if value is None else f"{int(value):,}"
-
-
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{value * 100:.1f}%"
-
-
-def _decimal(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
-
-
-def _interval(low: float | None, high: float | None, is_percent: bool) -> str:
-    if low is None or high is None:
-        return ""
-    if is_percent:
-        return f"{low * 100:.1f} to {high * 100:.1f}"
-    return f"{low:.3f} to {high:.3f}"
-
-
-def _seconds(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value * 1000:.0f} ms" if value < 1.0 else f"{value:.2f} s"

@@ -17,6 +17,7 @@ __all__ = [
     "HOSTILE_IMG",
     "HOSTILE_LINK",
     "HOSTILE_SCRIPT",
+    "make_comparison",
     "make_hostile_frames",
     "make_manifest",
     "make_run_frames",
@@ -107,7 +108,9 @@ def make_run_frames(
         )
     incidents = pd.DataFrame(incident_rows)
 
-    filler = " Checked dashboards, logs and recent deploys for the window." * (highlights_chars // 60)
+    filler = " Checked dashboards, logs and recent deploys for the window." * (
+        highlights_chars // 60
+    )
     result_rows, score_rows = [], []
     statuses = list(STATUS_WEIGHTS)
     weights = list(STATUS_WEIGHTS.values())
@@ -117,9 +120,15 @@ def make_run_frames(
                 key = f"{incident['incident_id']}|{book}|{repeat}"
                 status = rng.choices(statuses, weights)[0]
                 is_ok = status == "ok"
-                latency = rng.lognormvariate(2.3, 0.5) if status not in ("invalid_input", "timeout") else None
+                latency = (
+                    rng.lognormvariate(2.3, 0.5)
+                    if status not in ("invalid_input", "timeout")
+                    else None
+                )
                 started = incident["time"] + pd.Timedelta(days=30)
-                guess = incident["root_cause"] if rng.random() < 0.6 else "upstream dependency outage"
+                guess = (
+                    incident["root_cause"] if rng.random() < 0.6 else "upstream dependency outage"
+                )
                 result_rows.append(
                     {
                         "schema_version": 1,
@@ -130,7 +139,9 @@ def make_run_frames(
                         "repeat": repeat,
                         "status": status,
                         "attempts": 1 if is_ok else rng.randint(1, 4),
-                        "http_status": 200 if status in ("ok", "playbook_error", "no_data") else (None if status == "timeout" else 503),
+                        "http_status": 200
+                        if status in ("ok", "playbook_error", "no_data")
+                        else (None if status == "timeout" else 503),
                         "latency_s": latency,
                         "queue_s": rng.random() * 0.2,
                         "backoff_s": 0.0,
@@ -148,16 +159,27 @@ def make_run_frames(
                         if is_ok
                         else [],
                         "gadgets_highlights": [
-                            {"title": "Deploy timeline", "highlights": "A deploy at 13:58.", "args_json": '{"window": "1h"}'}
+                            {
+                                "title": "Deploy timeline",
+                                "highlights": "A deploy at 13:58.",
+                                "args_json": '{"window": "1h"}',
+                            }
                         ]
                         if is_ok
                         else [],
                         "actionable_mitigations": [
-                            {"tool_name": "kubectl", "custom_name": "Roll back", "url": "https://runbooks.example.com/rollback", "action_json": '{"revision": 41}'}
+                            {
+                                "tool_name": "kubectl",
+                                "custom_name": "Roll back",
+                                "url": "https://runbooks.example.com/rollback",
+                                "action_json": '{"revision": 41}',
+                            }
                         ]
                         if is_ok
                         else [],
-                        "enrichment_link": "https://app.example.com/executions/" + key if is_ok else None,
+                        "enrichment_link": "https://app.example.com/executions/" + key
+                        if is_ok
+                        else None,
                         "response_body": None,
                     }
                 )
@@ -181,7 +203,11 @@ def make_run_frames(
                             "verdict": verdict,
                             "explanation": explanation,
                             "extracted_root_cause": guess if is_ok else None,
-                            "evidence_json": json.dumps({"matched": [incident["root_cause_component"]]}) if is_ok else None,
+                            "evidence_json": json.dumps(
+                                {"matched": [incident["root_cause_component"]]}
+                            )
+                            if is_ok
+                            else None,
                         }
                     )
     return {
@@ -238,14 +264,27 @@ def make_hostile_frames() -> dict[str, Any]:
     results.loc[first, "error"] = HOSTILE_IMG
     results.loc[first, "enrichment_link"] = "JaVaScRiPt:alert(5)"
     results.at[first, "action_results"] = [
-        {"title": HOSTILE_SCRIPT, "short_answer": HOSTILE_END_TAG, "most_important_link": HOSTILE_LINK},
-        {"title": "safe", "short_answer": "ok", "most_important_link": "https://grafana.example.com/d/1"},
+        {
+            "title": HOSTILE_SCRIPT,
+            "short_answer": HOSTILE_END_TAG,
+            "most_important_link": HOSTILE_LINK,
+        },
+        {
+            "title": "safe",
+            "short_answer": "ok",
+            "most_important_link": "https://grafana.example.com/d/1",
+        },
     ]
     results.at[first, "gadgets_highlights"] = [
         {"title": HOSTILE_IMG, "highlights": HOSTILE_END_TAG, "args_json": HOSTILE_END_TAG}
     ]
     results.at[first, "actionable_mitigations"] = [
-        {"tool_name": HOSTILE_SCRIPT, "custom_name": None, "url": "data:text/html,<script>alert(6)</script>", "action_json": "{}"}
+        {
+            "tool_name": HOSTILE_SCRIPT,
+            "custom_name": None,
+            "url": "data:text/html,<script>alert(6)</script>",
+            "action_json": "{}",
+        }
     ]
     key = results.loc[first, "execution_key"]
     scores.loc[scores["execution_key"] == key, "explanation"] = HOSTILE_SCRIPT
@@ -266,3 +305,78 @@ def render_sample(frames: dict[str, Any], path: Path, **manifest_overrides: Any)
         summaries_by={"severity": make_summary("severity", ["sev1", "sev2", "sev3"])},
         path=path,
     )
+
+
+def make_comparison(n_regressions: int = 3) -> dict[str, Any]:
+    """Build a comparison dict of two book versions with hostile strings in one entry."""
+    entry = {
+        "incident_id": "INC-00001",
+        "title": HOSTILE_IMG,
+        "root_cause": f"pool exhausted {HOSTILE_SCRIPT}",
+        "a_verdict": "correct",
+        "b_verdict": "incorrect",
+        "a_score": 1.0,
+        "b_score": 0.0,
+        "a_highlights": HOSTILE_END_TAG,
+        "b_highlights": "Root cause: DNS failure.",
+        "message_link": HOSTILE_LINK,
+    }
+    regressions = [entry] + [
+        {
+            **entry,
+            "incident_id": f"INC-{number:05d}",
+            "title": "checkout errors",
+            "message_link": "https://example.slack.com/archives/C01/p1",
+        }
+        for number in range(2, n_regressions + 1)
+    ]
+    return {
+        "a": {"label": "incident-triage", "run_id": "run-a", "book_name": "incident-triage"},
+        "b": {"label": "incident-triage-v2", "run_id": "run-a", "book_name": "incident-triage-v2"},
+        "scorer": "element",
+        "n_pairs": 240,
+        "metrics": [
+            {
+                "name": "accuracy",
+                "unit": "fraction",
+                "a": 0.62,
+                "b": 0.71,
+                "delta": 0.09,
+                "delta_low": 0.04,
+                "delta_high": 0.14,
+            },
+            {
+                "name": "mean_score",
+                "unit": "score",
+                "a": 0.66,
+                "b": 0.70,
+                "delta": 0.04,
+                "delta_low": -0.01,
+                "delta_high": 0.09,
+            },
+            {
+                "name": "error_rate",
+                "unit": "fraction",
+                "a": 0.05,
+                "b": 0.09,
+                "delta": 0.04,
+                "delta_low": 0.01,
+                "delta_high": 0.07,
+            },
+            {
+                "name": "latency_p50_s",
+                "unit": "seconds",
+                "a": 9.8,
+                "b": 8.1,
+                "delta": -1.7,
+                "delta_low": -2.4,
+                "delta_high": -1.0,
+            },
+        ],
+        "mcnemar": {"regressions": n_regressions, "fixes": 24, "p_value": 0.00012},
+        "regressions": regressions,
+        "fixes": [],
+        "still_wrong": [
+            {"incident_id": "INC-00009", "a_verdict": "partial", "b_verdict": "incorrect"}
+        ],
+    }

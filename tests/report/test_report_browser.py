@@ -8,7 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_builders import HOSTILE_END_TAG, HOSTILE_LINK, HOSTILE_SCRIPT, make_run_frames, render_sample
+from report_builders import (
+    HOSTILE_END_TAG,
+    HOSTILE_LINK,
+    HOSTILE_SCRIPT,
+    make_comparison,
+    make_run_frames,
+    render_sample,
+)
+
+from replay.report import render_comparison_report
 
 pytestmark = pytest.mark.browser
 
@@ -52,7 +61,10 @@ class _Watched:
         self.errors: list[str] = []
         page.on("dialog", self._on_dialog)
         page.on("pageerror", lambda error: self.errors.append(str(error)))
-        page.on("console", lambda message: self.errors.append(message.text) if message.type == "error" else None)
+        page.on(
+            "console",
+            lambda message: self.errors.append(message.text) if message.type == "error" else None,
+        )
         page.route("**/*", self._on_route)
 
     def _on_dialog(self, dialog: Any) -> None:
@@ -98,8 +110,12 @@ def visible_column(page: Any, index: int) -> list[str]:
     )
 
 
-def test_hostile_report_runs_nothing(tmp_path: Path, hostile_frames: dict[str, Any], open_report: Any) -> None:
-    watched = open_report(render_sample(hostile_frames, tmp_path / "report.html", label=HOSTILE_SCRIPT))
+def test_hostile_report_runs_nothing(
+    tmp_path: Path, hostile_frames: dict[str, Any], open_report: Any
+) -> None:
+    watched = open_report(
+        render_sample(hostile_frames, tmp_path / "report.html", label=HOSTILE_SCRIPT)
+    )
     page = watched.page
     page.fill("#filter-text", "INC-00000")
     expect(page.locator("#executions-body tr.row")).to_have_count(2)
@@ -108,8 +124,13 @@ def test_hostile_report_runs_nothing(tmp_path: Path, hostile_frames: dict[str, A
     detail = page.locator("tr.detail")
     detail.wait_for()
 
-    assert detail.locator(".label-panel p.text").text_content() == f"pool exhausted {HOSTILE_SCRIPT}"
-    assert detail.locator(".answer-panel p.text").first.text_content() == f"Root cause: {HOSTILE_SCRIPT} then {HOSTILE_END_TAG}"
+    assert (
+        detail.locator(".label-panel p.text").text_content() == f"pool exhausted {HOSTILE_SCRIPT}"
+    )
+    assert (
+        detail.locator(".answer-panel p.text").first.text_content()
+        == f"Root cause: {HOSTILE_SCRIPT} then {HOSTILE_END_TAG}"
+    )
     assert page.locator("#executions-body script, #executions-body img").count() == 0
     hrefs = page.eval_on_selector_all("a[href]", "links => links.map(link => link.href)")
     assert all(href.startswith(("http://", "https://")) for href in hrefs)
@@ -147,7 +168,9 @@ def test_text_filter_narrows(tmp_path: Path, run_frames: dict[str, Any], open_re
     watched.assert_quiet()
 
 
-def test_status_filter_keeps_status(tmp_path: Path, run_frames: dict[str, Any], open_report: Any) -> None:
+def test_status_filter_keeps_status(
+    tmp_path: Path, run_frames: dict[str, Any], open_report: Any
+) -> None:
     watched = open_report(render_sample(run_frames, tmp_path / "report.html"))
     page = watched.page
     expected = int((run_frames["results"]["status"] == "ok").sum())
@@ -160,7 +183,9 @@ def test_status_filter_keeps_status(tmp_path: Path, run_frames: dict[str, Any], 
     watched.assert_quiet()
 
 
-def test_verdict_filter_keeps_verdict(tmp_path: Path, run_frames: dict[str, Any], open_report: Any) -> None:
+def test_verdict_filter_keeps_verdict(
+    tmp_path: Path, run_frames: dict[str, Any], open_report: Any
+) -> None:
     watched = open_report(render_sample(run_frames, tmp_path / "report.html"))
     page = watched.page
     # a select change re-renders synchronously, so no wait is needed here
@@ -211,7 +236,9 @@ def test_pager_moves(tmp_path: Path, run_frames: dict[str, Any], open_report: An
     watched.assert_quiet()
 
 
-def test_expanded_row_shows_label(tmp_path: Path, run_frames: dict[str, Any], open_report: Any) -> None:
+def test_expanded_row_shows_label(
+    tmp_path: Path, run_frames: dict[str, Any], open_report: Any
+) -> None:
     watched = open_report(render_sample(run_frames, tmp_path / "report.html"))
     page = watched.page
     page.select_option("#filter-status", "ok")
@@ -227,7 +254,10 @@ def test_expanded_row_shows_label(tmp_path: Path, run_frames: dict[str, Any], op
     assert detail.locator(".answer-panel p.text").first.text_content() == result["highlights"]
     assert "Action results" in detail.text_content()
     assert detail.locator("a", has_text="grafana.example.com").count() == 1
-    assert page.get_attribute("button.expander[aria-expanded=true]", "aria-label") == f"Show details of {key}"
+    assert (
+        page.get_attribute("button.expander[aria-expanded=true]", "aria-label")
+        == f"Show details of {key}"
+    )
     page.set_viewport_size({"width": 1400, "height": 1000})
     detail.scroll_into_view_if_needed()
     page.screenshot(path=str(SCREENSHOT.with_name("replay-run-report-detail.png")))
@@ -248,3 +278,19 @@ def test_large_run_filters(tmp_path: Path, open_report: Any) -> None:
     page.click('th[data-sort="score"] button')
     assert set(visible_column(page, 1)) == {"INC-04999"}
     watched.assert_quiet()
+
+
+def test_comparison_runs_nothing(tmp_path: Path, browser: Any) -> None:
+    path = render_comparison_report(comparison=make_comparison(), path=tmp_path / "compare.html")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        watched = _Watched(page)
+        page.goto(path.resolve().as_uri())
+        for summary in page.locator("details.pair > summary").all():
+            summary.click()
+        assert page.locator("main script, main img").count() == 0
+        assert page.locator("span.unsafe-link", has_text=HOSTILE_LINK).count() == 1
+        page.screenshot(path=str(SCREENSHOT.with_name("replay-comparison-report.png")))
+        watched.assert_quiet()
+    finally:
+        page.close()

@@ -86,7 +86,11 @@ def test_no_external_resources(tmp_path: Path, run_frames: dict[str, Any]) -> No
 
 def test_csp_blocks_network(tmp_path: Path, run_frames: dict[str, Any]) -> None:
     _, page = parse(render_sample(run_frames, tmp_path / "report.html"))
-    csp = [attrs["content"] for tag, attrs in page.tags if attrs.get("http-equiv") == "Content-Security-Policy"]
+    csp = [
+        attrs["content"]
+        for tag, attrs in page.tags
+        if attrs.get("http-equiv") == "Content-Security-Policy"
+    ]
     assert len(csp) == 1
     assert "default-src 'none'" in (csp[0] or "")
     assert "'unsafe-inline'" not in (csp[0] or "").split("script-src")[1].split(";")[0]
@@ -94,7 +98,11 @@ def test_csp_blocks_network(tmp_path: Path, run_frames: dict[str, Any]) -> None:
 
 def test_csp_hash_matches_script(tmp_path: Path, run_frames: dict[str, Any]) -> None:
     _, page = parse(render_sample(run_frames, tmp_path / "report.html"))
-    csp = next(attrs["content"] for tag, attrs in page.tags if attrs.get("http-equiv") == "Content-Security-Policy")
+    csp = next(
+        attrs["content"]
+        for tag, attrs in page.tags
+        if attrs.get("http-equiv") == "Content-Security-Policy"
+    )
     inline = [text for attrs, text in page.scripts if "type" not in attrs]
     assert len(inline) == 1
     digest = base64.b64encode(hashlib.sha256(inline[0].encode("utf-8")).digest()).decode()
@@ -109,7 +117,11 @@ def test_script_has_no_inner_html(tmp_path: Path, run_frames: dict[str, Any]) ->
 
 
 def test_hostile_strings_escaped(tmp_path: Path, hostile_frames: dict[str, Any]) -> None:
-    html, page = parse(render_sample(hostile_frames, tmp_path / "report.html", label=HOSTILE_SCRIPT, dataset_path=HOSTILE_IMG))
+    html, page = parse(
+        render_sample(
+            hostile_frames, tmp_path / "report.html", label=HOSTILE_SCRIPT, dataset_path=HOSTILE_IMG
+        )
+    )
     assert HOSTILE_SCRIPT not in html
     assert "<script>alert" not in html
     assert "<img" not in html
@@ -144,7 +156,7 @@ def test_payload_rows_match_results(tmp_path: Path, run_frames: dict[str, Any]) 
     assert len(payload["executions"]) == len(run_frames["results"])
     assert payload["scorers"] == ["element", "keyword", "lexical"]
     assert payload["primary_scorer"] == 0
-    first = dict(zip(fields, payload["executions"][0]))
+    first = dict(zip(fields, payload["executions"][0], strict=True))
     expected = run_frames["results"].iloc[0]
     assert first["key"] == expected["execution_key"]
     assert first["status"] == expected["status"]
@@ -156,7 +168,10 @@ def test_parquet_round_trip(tmp_path: Path, run_frames: dict[str, Any]) -> None:
     incidents = run_frames["incidents"]
     schema = pa.Schema.from_pandas(incidents.drop(columns=["attributes"]), preserve_index=False)
     schema = schema.append(pa.field("attributes", pa.map_(pa.string(), pa.string())))
-    pq.write_table(pa.Table.from_pandas(incidents, schema=schema, preserve_index=False), tmp_path / "incidents.parquet")
+    pq.write_table(
+        pa.Table.from_pandas(incidents, schema=schema, preserve_index=False),
+        tmp_path / "incidents.parquet",
+    )
     run_frames["incidents"] = pd.read_parquet(tmp_path / "incidents.parquet")
     for name in ("results", "scores"):
         run_frames[name].to_parquet(tmp_path / f"{name}.parquet")
@@ -164,7 +179,11 @@ def test_parquet_round_trip(tmp_path: Path, run_frames: dict[str, Any]) -> None:
     _, page = parse(render_sample(run_frames, tmp_path / "report.html"))
     payload = embedded_payload(page)
     fields = payload["fields"]
-    ok_rows = [dict(zip(fields, row)) for row in payload["executions"] if row[fields.index("status")] == "ok"]
+    ok_rows = [
+        dict(zip(fields, row, strict=True))
+        for row in payload["executions"]
+        if row[fields.index("status")] == "ok"
+    ]
     assert ok_rows[0]["action_results"][0][2] == "https://grafana.example.com/d/abc"
     assert ok_rows[0]["gadgets"][0][0] == "Deploy timeline"
     incident = payload["incidents"]["INC-00000"]
@@ -294,7 +313,7 @@ def test_missing_values_render(tmp_path: Path) -> None:
     html, page = parse(render_sample(frames, tmp_path / "report.html"))
     assert "NaN" not in html.split('id="report-data">', 1)[1]
     payload = embedded_payload(page)
-    row = dict(zip(payload["fields"], payload["executions"][0]))
+    row = dict(zip(payload["fields"], payload["executions"][0], strict=True))
     assert row["latency_s"] is None
     assert row["action_results"] == []
     assert payload["incidents"]["INC-00000"]["category"] is None
