@@ -1,0 +1,111 @@
+"""`replay run` end to end, in a subprocess, against the in-process simulator over loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from replay.models import STATUSES
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "datasets" / "q3.parquet"
+SHARED = ROOT.parent / "shared"
+POSTMORTEMS = SHARED / "data" / "public-postmortems.csv"
+
+
+def _replay(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "replay", *args], cwd=cwd, capture_output=True, text=True, timeout=300,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def _run_dir(stdout: str, cwd: Path) -> Path:
+    line = next(line for line in stdout.splitlines() if line.startswith("results:"))
+    return (cwd / line.split(":", 1)[1].strip()).parent
+
+
+def test_run_sample_writes_outputs(tmp_path: Path) -> None:
+    done = _replay("run", str(SAMPLE), "--simulator", "--limit", "40", "--simulator-latency", "0",
+                   "--book", "incident-triage", "--book", "incident-triage-v2", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    run_dir = _run_dir(done.stdout, tmp_path)
+
+    results = pd.read_parquet(run_dir / "results.parquet")
+    assert len(results) == 80
+    assert results["execution_key"].is_unique
+    assert set(results["status"]) <= set(STATUSES)
+    assert (results["status"] == "ok").mean() > 0.9
+    assert results["highlights"].str.startswith("Root cause").mean() > 0.5
+
+    scores = pd.read_parquet(run_dir / "scores.parquet")
+    assert set(scores["execution_key"]) == set(results["execution_key"])
+    assert scores["verdict"].isin(["correct", "partial", "incorrect", "unscored"]).all()
+
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "completed"
+    assert manifest["counts"]["ok"] == (results["status"] == "ok").sum()
+
+    report = (run_dir / "report.html").read_text()
+    assert "incident-triage-v2" in report
+    assert (tmp_path / "reports" / f"{manifest['run_id']}.html").exists()
+    assert "accuracy" in done.stdout
+
+
+def test_run_invalid_dataset_lists_rows(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "incident_id,time,book_name,root_cause\n"
+        "a,2026-07-01T00:00:00,incident-triage,pool exhausted\n"
+        "b,2026-07-02T00:00:00Z,,disk full\n"
+    )
+    done = _replay("run", str(bad), "--simulator", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "row 1" in done.stderr
+    assert "row 2" in done.stderr
+    assert "--skip-invalid" in done.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_run_without_token_says_what_to_set(tmp_path: Path) -> None:
+    env = {"WILDMOOSE_API_TOKEN": ""}
+    done = _replay("run", str(SAMPLE), "--limit", "1", "--api-url", "http://127.0.0.1:9", cwd=tmp_path, env=env)
+    assert done.returncode == 2
+    assert "WILDMOOSE_API_TOKEN" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_dry_run_prints_plan(tmp_path: Path) -> None:
+    done = _replay("run", str(SAMPLE), "--dry-run", "--repeat", "3", "--limit", "10", "--book", "a", "--book", "b",
+                   cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "60 executions" in done.stdout
+    assert "expected duration" in done.stdout
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.skipif(not POSTMORTEMS.exists(), reason="the shared public incident data is not present")
+def test_run_public_postmortems(tmp_path: Path) -> None:
+    done = _replay("validate", str(POSTMORTEMS), "--column", "root_cause=summary", "--column", "time=date",
+                   "--book", "incident-triage", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "time" in done.stdout
+    assert "dl-" in done.stdout
+
+    done = _replay("run", str(POSTMORTEMS), "--simulator", "--simulator-latency", "0", "--book", "incident-triage",
+                   "--column", "root_cause=summary", "--column", "time=date", "--allow-partial-dates",
+                   "--skip-invalid", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    run_dir = _run_dir(done.stdout, tmp_path)
+    results = pd.read_parquet(run_dir / "results.parquet")
+    assert len(results) == 240
+    assert (results["status"] == "invalid_input").sum() == 117
+    assert (results["status"] == "ok").sum() == 123
+    assert (run_dir / "report.html").stat().st_size > 10_000
