@@ -316,7 +316,7 @@ class Simulator:
 def create_app(config: SimulatorConfig | None = None) -> Starlette:
     """Build the simulator app.
 
-    The app's state holds ``simulator`` (the ``Simulator``) and ``request_log``
+    The app's state contains ``simulator`` (the ``Simulator``) and ``request_log``
     (its ``RequestLog``), so tests can read what it decided. The log file is closed when
     the ASGI lifespan ends; without a lifespan, call ``request_log.close()``.
 

@@ -52,35 +52,39 @@ _rate = click.FloatRange(0.0, 1.0)
     "When it is unset, any non-empty bearer token is accepted.",
 )
 @click.option(
-    "--seed", type=int, default=0, show_default=True, help="Seed of answers, latencies and faults."
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the simulated results, latencies and faults.",
 )
 @click.option(
     "--latency-scale",
     type=click.FloatRange(min=0.0),
     default=1.0,
     show_default=True,
-    help="Factor on the books' latencies; 0 answers at once.",
+    help="Factor on the books' latencies; 0 responds at once.",
 )
 @click.option(
     "--error-rate",
     type=_rate,
     default=0.0,
     show_default=True,
-    help="Fraction of requests answered 500 or 503.",
+    help="Fraction of requests that get an HTTP 500 or 503 response.",
 )
 @click.option(
     "--rate-429",
     type=_rate,
     default=0.0,
     show_default=True,
-    help="Fraction of requests answered 429 with Retry-After.",
+    help="Fraction of requests that get an HTTP 429 response with Retry-After.",
 )
 @click.option(
     "--retry-after",
     type=click.IntRange(min=0),
     default=1,
     show_default=True,
-    help="Seconds announced in Retry-After of 429 and 503 answers.",
+    help="Seconds announced in Retry-After of 429 and 503 responses.",
 )
 @click.option(
     "--hang-rate",
@@ -101,21 +105,21 @@ _rate = click.FloatRange(0.0, 1.0)
     type=_rate,
     default=0.0,
     show_default=True,
-    help="Fraction of 200 answers whose body is not JSON.",
+    help="Fraction of 200 responses whose body is not JSON.",
 )
 @click.option(
     "--truncated-rate",
     type=_rate,
     default=0.0,
     show_default=True,
-    help="Fraction of 200 answers whose JSON body is cut short.",
+    help="Fraction of 200 responses whose JSON body is cut short.",
 )
 @click.option(
     "--short-batch-rate",
     type=_rate,
     default=0.0,
     show_default=True,
-    help="Fraction of batch answers missing their last result.",
+    help="Fraction of batch responses missing their last result.",
 )
 @click.option(
     "--error-200-rate",
@@ -140,7 +144,7 @@ _rate = click.FloatRange(0.0, 1.0)
 @click.option(
     "--forbidden",
     is_flag=True,
-    help="Answer every request with 403, as an organization without API access.",
+    help="Respond to every request with 403, as for an organization without API access.",
 )
 @click.option(
     "--request-log",
@@ -171,8 +175,8 @@ def simulate(
 ) -> None:
     """Serve the built-in Wild Moose API simulator on 127.0.0.1.
 
-    It answers POST /playbook/execution and POST /playbook/execution/batch like the real
-    API, with answers drawn from the books' skills for the incidents of --world.
+    It serves POST /playbook/execution and POST /playbook/execution/batch like the real
+    API, with results drawn from the books' skills for the incidents of --world.
     """
     # Imported here so that `replay --help` stays fast.
     import uvicorn
