@@ -1,9 +1,10 @@
 """Scoring of a whole run: results and incidents frames in, the scores frame out.
 
 Executions whose status is not ``ok`` are ``unscored`` with the status as the reason. A
-scorer that raises on one execution gives ``unscored`` for that execution (logged with
-its key); a ``ReplayError`` (a judge over its error rate, a broken user scorer) stops
-scoring, because every further execution would fail the same way.
+scorer that raises on one execution gives ``unscored`` for that execution, and the
+execution key is logged. A ``ReplayError``, such as a judge over its error rate or a
+broken user scorer, stops scoring, because every further execution would fail the same
+way.
 """
 
 from __future__ import annotations
@@ -52,14 +53,14 @@ def label_from_row(row: Mapping[str, Any]) -> Label:
     Args:
         row: A mapping with ``root_cause`` and optionally ``root_cause_component``,
             ``root_cause_category``, ``root_cause_keywords`` (a list, array or
-            ``;``-separated text) and ``root_cause_aliases``.
+            ``;``-separated text) and ``root_cause_component_aliases``.
     """
     return Label(
         root_cause=_text(row.get("root_cause")) or "",
         component=_text(row.get("root_cause_component")),
         category=_text(row.get("root_cause_category")),
         keywords=_words(row.get("root_cause_keywords")),
-        component_aliases=_words(row.get("root_cause_aliases")),
+        component_aliases=_words(row.get("root_cause_component_aliases", row.get("root_cause_aliases"))),
     )
 
 

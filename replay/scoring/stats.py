@@ -1,7 +1,8 @@
-"""Aggregate statistics over scored executions: accuracy with Wilson intervals, mean score
-with bootstrap intervals, failure rates and latency percentiles, per group; consistency,
-majority vote and pass@k over repeats. Agreement with human verdicts is in
-``replay.scoring.agreement`` and re-exported here.
+"""Aggregate statistics over scored executions, per group and over repeats.
+
+Per group: accuracy with Wilson intervals, mean score with bootstrap intervals, failure
+rates and latency percentiles. Over repeats: consistency, majority vote and pass@k.
+Agreement with human verdicts lives in ``replay.scoring.agreement`` and is re-exported.
 """
 
 from __future__ import annotations
@@ -109,10 +110,10 @@ def summarize(results: pd.DataFrame, scores: pd.DataFrame, incidents: pd.DataFra
               by: Sequence[str] = ("book_name",), scorer: str | None = None) -> pd.DataFrame:
     """Aggregate one scorer's verdicts and the executions' outcomes per group.
 
-    Accuracy is correct / scored with a Wilson interval; mean score is over scored
-    executions with a bootstrap interval; ``error_rate`` counts every failed execution
-    (statuses in ``replay.models.ERROR_STATUSES``, timeouts and no-data included) over all
-    executions; latency percentiles are over executions with a latency.
+    Accuracy is correct / scored, with a Wilson interval. Mean score is over scored
+    executions, with a bootstrap interval. ``error_rate`` counts every failed execution
+    over all executions: the statuses in ``replay.models.ERROR_STATUSES``, timeouts and
+    no-data included. Latency percentiles are over executions with a latency.
 
     Args:
         results: The results frame.
@@ -194,11 +195,12 @@ def summarize_repeats(scores: pd.DataFrame, scorer: str | None = None, k: int | 
         k: The k of pass@k; default the number of scored repeats of each pair.
 
     Returns:
-        One row per book_name and incident_id: ``n_repeats``, ``n_scored``,
-        ``n_correct``, ``majority_verdict`` (ties go to the worse verdict),
-        ``consistency`` (share of scored repeats that agree with the majority),
-        ``pass_at_k`` (chance that at least one of k repeats drawn without replacement
-        is correct) and ``mean_score``.
+        One row per book_name and incident_id with ``n_repeats``, ``n_scored``,
+        ``n_correct``, ``majority_verdict``, ``consistency``, ``pass_at_k`` and
+        ``mean_score``. A tie in the majority vote goes to the worse verdict.
+        ``consistency`` is the share of scored repeats that agree with the majority.
+        ``pass_at_k`` is the chance that at least one of k repeats, drawn without
+        replacement, is correct.
     """
     columns = ["book_name", "incident_id", "n_repeats", "n_scored", "n_correct", "majority_verdict",
                "consistency", "pass_at_k", "mean_score"]

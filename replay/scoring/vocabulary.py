@@ -172,6 +172,14 @@ def _compile() -> tuple[dict[str, list[_Pattern]], dict[str, set[str]]]:
 
 _PATTERNS, _PREFIX_INDEX = _compile()
 
+# every pattern needs its first group, so only patterns whose first group a text names
+# are tried; most statements name a handful of vocabulary words
+_FIRST_GROUP_INDEX: dict[str, list[tuple[str, _Pattern]]] = defaultdict(list)
+for _slug, _compiled in _PATTERNS.items():
+    for _pattern in _compiled:
+        for _word in _pattern[0]:
+            _FIRST_GROUP_INDEX[_word].append((_slug, _pattern))
+
 
 def _vocabulary_words(token_stem: str) -> set[str]:
     found = set(_PREFIX_INDEX.get(token_stem, ()))
@@ -206,16 +214,13 @@ def detect_mechanisms(text: str) -> tuple[str, ...]:
     if not positions:
         return ()
 
-    found: list[tuple[int, str]] = []
-    for slug, patterns in _PATTERNS.items():
-        best: int | None = None
-        for pattern in patterns:
-            start = _match_pattern(pattern, positions)
-            if start is not None and (best is None or start < best):
-                best = start
-        if best is not None:
-            found.append((best, slug))
-    return tuple(slug for _, slug in sorted(found))
+    best: dict[str, int] = {}
+    candidates = {id(p): (slug, p) for word in positions for slug, p in _FIRST_GROUP_INDEX.get(word, ())}
+    for slug, pattern in candidates.values():
+        start = _match_pattern(pattern, positions)
+        if start is not None and start < best.get(slug, len(positions) + 10**9):
+            best[slug] = start
+    return tuple(slug for slug, _ in sorted(best.items(), key=lambda item: (item[1], item[0])))
 
 
 def _match_pattern(pattern: _Pattern, positions: dict[str, list[int]]) -> int | None:
