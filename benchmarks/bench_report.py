@@ -11,6 +11,7 @@ and mitigations on every successful execution).
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import tempfile
@@ -55,7 +56,7 @@ def main() -> int:
         megabytes = path.stat().st_size / 1_000_000
 
     python = f"{platform.python_implementation()} {platform.python_version()}"
-    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, {python}")
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {python}")
     print(f"frames built in {built:.2f} s (not counted)")
     print(f"executions: {n_executions:,}, scores: {len(frames['scores']):,}")
     print(f"render time: {seconds:.2f} s (target < {TARGET_SECONDS:.0f} s)")

@@ -13,7 +13,6 @@ import logging
 import math
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -85,7 +84,7 @@ def is_web_url(url: object) -> bool:
 
 
 def truncate_text(text: str | None, limit: int = MAX_TEXT_CHARS) -> str | None:
-    """Cut ``text`` to ``limit`` characters and say how long the original was.
+    """Cut ``text`` to ``limit`` characters and append a note with the original length.
 
     A text cut before keeps the length of its original in the note.
     """
@@ -139,15 +138,17 @@ def render_page(template_name: str, context: Mapping[str, Any], path: Path) -> P
 
 
 def _write_atomically(path: Path, html: str) -> None:
+    # a sibling temporary file (not tempfile.mkstemp, whose files are private to the owner)
+    # so that the report gets the usual permissions of the user's umask
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(prefix=".report-", suffix=".tmp", dir=path.parent)
         try:
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            with open(temporary, "w", encoding="utf-8") as handle:
                 handle.write(html)
             os.replace(temporary, path)
         except BaseException:
-            Path(temporary).unlink(missing_ok=True)
+            temporary.unlink(missing_ok=True)
             raise
     except OSError as exc:
         raise ReportError(

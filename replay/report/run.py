@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 RESULT_COLUMNS = ("execution_key", "incident_id", "book_name", "status")
 SCORE_COLUMNS = ("execution_key", "scorer", "verdict", "score")
+DEFAULT_SCORER = "rca"
 
 # incidents.parquet columns with a fixed meaning; every other column is dataset metadata
 INCIDENT_FIELDS = (
@@ -194,7 +195,7 @@ def _primary_scorer(
     """Pick the scorer whose verdicts the table shows first.
 
     A scorer named in the run settings wins. Next comes the scorer of a summary computed
-    for a single scorer, and last the first scorer in the scores table.
+    for a single scorer, then ``rca``, and last the first scorer in the scores table.
     """
     settings = manifest.get("settings") or {}
     for key in ("primary_scorer", "scorer"):
@@ -205,6 +206,9 @@ def _primary_scorer(
         named_in_summary = [str(name) for name in pd.unique(summary["scorer"].dropna())]
         if len(named_in_summary) == 1 and named_in_summary[0] in scorers:
             return named_in_summary[0]
+    # the same default as replay.scoring.stats.pick_scorer, so the table and the summary agree
+    if DEFAULT_SCORER in scorers:
+        return DEFAULT_SCORER
     return scorers[0] if scorers else None
 
 

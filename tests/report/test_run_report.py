@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -73,6 +74,17 @@ def test_render_returns_path(tmp_path: Path, run_frames: dict[str, Any]) -> None
     path = render_sample(run_frames, tmp_path / "nested" / "report.html")
     assert path == tmp_path / "nested" / "report.html"
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_report_readable_by_group(tmp_path: Path, run_frames: dict[str, Any]) -> None:
+    """The report gets the umask's permissions, not those of a private temporary file."""
+    previous = os.umask(0o022)
+    try:
+        path = render_sample(run_frames, tmp_path / "report.html")
+    finally:
+        os.umask(previous)
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert [item.name for item in tmp_path.iterdir()] == ["report.html"]
 
 
 def test_no_external_resources(tmp_path: Path, run_frames: dict[str, Any]) -> None:
@@ -337,7 +349,7 @@ def test_book_named_total(tmp_path: Path) -> None:
 
 
 def test_large_texts_fit_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """When the embedded data is too large, long texts are cut further and the page says so."""
+    """When the embedded data is too large, long texts are cut further and the page shows a note."""
     monkeypatch.setattr("replay.report.run.MAX_PAYLOAD_CHARS", 200_000)
     frames = make_run_frames(40, books=("incident-triage",))
     frames["results"]["highlights"] = "word " * 2_000
@@ -347,3 +359,12 @@ def test_large_texts_fit_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert len(highlights) < 1_600
     assert highlights.endswith("10,000 characters in total]")
     assert "texts longer than 1,500 characters are cut" in html
+
+
+def test_rca_scorer_is_default(tmp_path: Path, run_frames: dict[str, Any]) -> None:
+    scores = run_frames["scores"]
+    run_frames["scores"] = scores.assign(scorer=scores["scorer"].replace({"lexical": "rca"}))
+    _, page = parse(render_sample(run_frames, tmp_path / "report.html"))
+    payload = embedded_payload(page)
+    assert payload["scorers"] == ["element", "keyword", "rca"]
+    assert payload["primary_scorer"] == 2
