@@ -86,18 +86,10 @@ class ExecutionClient:
 
     async def execute(self, body: dict[str, Any]) -> AttemptOutcome:
         """Make one attempt at a single execution."""
-        response, outcome = await self._post(SINGLE_PATH, body)
-        if outcome is not None:
-            return outcome
-        assert response is not None
-        latency = response.elapsed_s  # type: ignore[attr-defined]
-        status_outcome = classify_status(response, latency)
-        if status_outcome is not None:
-            return status_outcome
-        try:
-            parsed = json.loads(response.text)
-        except ValueError:
-            return _invalid(response, latency, "the response body is not valid JSON")
+        sent = await self._post_json(SINGLE_PATH, body)
+        if isinstance(sent, AttemptOutcome):
+            return sent
+        response, latency, parsed = sent
         return classify_result(parsed, response.status_code, latency, _stored_text(response.text))
 
     async def execute_batch(self, bodies: list[dict[str, Any]]) -> list[AttemptOutcome] | AttemptOutcome:
@@ -108,19 +100,10 @@ class ExecutionClient:
         ``invalid_response`` outcome with ``error`` starting with "batch length", so the
         caller can fall back to single calls.
         """
-        envelope = {"inputList": bodies, "liveRun": False}
-        response, outcome = await self._post(BATCH_PATH, envelope)
-        if outcome is not None:
-            return outcome
-        assert response is not None
-        latency = response.elapsed_s  # type: ignore[attr-defined]
-        status_outcome = classify_status(response, latency)
-        if status_outcome is not None:
-            return status_outcome
-        try:
-            parsed = json.loads(response.text)
-        except ValueError:
-            return _invalid(response, latency, "the batch response body is not valid JSON")
+        sent = await self._post_json(BATCH_PATH, {"inputList": bodies, "liveRun": False})
+        if isinstance(sent, AttemptOutcome):
+            return sent
+        response, latency, parsed = sent
         if isinstance(parsed, dict) and "error" in parsed:
             return classify_result(parsed, response.status_code, latency, _stored_text(response.text))
         if not isinstance(parsed, list):
@@ -133,6 +116,22 @@ class ExecutionClient:
             classify_result(item, response.status_code, latency, json.dumps(item, ensure_ascii=False))
             for item in parsed
         ]
+
+    async def _post_json(self, path: str, payload: dict[str, Any]) -> tuple[httpx.Response, float, Any] | AttemptOutcome:
+        """POST and parse a 200 body; return an outcome instead for a failed or non-200 call."""
+        response, outcome = await self._post(path, payload)
+        if outcome is not None:
+            return outcome
+        assert response is not None
+        latency = response.elapsed_s  # type: ignore[attr-defined]
+        status_outcome = classify_status(response, latency)
+        if status_outcome is not None:
+            return status_outcome
+        try:
+            parsed = json.loads(response.text)
+        except ValueError:
+            return _invalid(response, latency, "the response body is not valid JSON")
+        return response, latency, parsed
 
     async def _post(self, path: str, payload: dict[str, Any]) -> tuple[httpx.Response | None, AttemptOutcome | None]:
         headers = {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 __all__ = [
     "ERROR_STATUSES",
@@ -48,22 +48,13 @@ Status = Literal[
 - ``cancelled``: the run was stopped before this execution finished.
 """
 
-STATUSES: tuple[Status, ...] = (
-    "ok",
-    "playbook_error",
-    "no_data",
-    "http_error",
-    "timeout",
-    "invalid_response",
-    "invalid_input",
-    "cancelled",
-)
+STATUSES: tuple[Status, ...] = get_args(Status)
 
 # statuses that count as failures of the execution itself (not of the answer)
 ERROR_STATUSES: frozenset[str] = frozenset(STATUSES) - {"ok", "invalid_input", "cancelled"}
 
 Verdict = Literal["correct", "partial", "incorrect", "unscored"]
-VERDICTS: tuple[Verdict, ...] = ("correct", "partial", "incorrect", "unscored")
+VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
 
 
 @dataclass(frozen=True, slots=True)

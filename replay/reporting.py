@@ -82,6 +82,9 @@ def render_report(run_dir: Path, scorer: str | None = None) -> tuple[Path, pd.Da
         for column in BREAKDOWN_COLUMNS
         if column in incidents.columns and incidents[column].notna().any()
     }
+    if scorer:
+        # the report's executions table follows the same scorer as the summary
+        manifest = {**manifest, "settings": {**manifest.get("settings", {}), "primary_scorer": scorer}}
     path = render_run_report(manifest=manifest, incidents=incidents, results=results, scores=scores,
                              summary=summary, path=run_dir / REPORT, summaries_by=breakdowns)
 
