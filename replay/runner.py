@@ -102,8 +102,9 @@ def run_replay(
         return RunOutcome(None, "dry_run", plan_text=_describe_plan(total, incidents, books, settings, simulator))
 
     # create or reopen the run directory
-    run_dir.mkdir(parents=True, exist_ok=True)
     if resume is None:
+        run_dir = _claim_run_dir(run_dir)
+        manifest["run_id"] = run_dir.name
         manifest["dataset_sha256"] = loaded.sha256
         write_table(incidents_table(incidents), run_dir / INCIDENTS)
     attempt = {"started_at": _iso_now(), "finished_at": None, "status": "running", "retry_failed": retry_failed}
@@ -283,6 +284,20 @@ def _open_run(dataset: Path | None, settings: RunSettings, simulator: bool,
         "status": "created",
     }
     return run_dir, manifest
+
+
+def _claim_run_dir(run_dir: Path) -> Path:
+    """Create the run directory; add a suffix when another run took the same id (same second)."""
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    candidate = run_dir
+    for number in range(2, 1000):
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            candidate = run_dir.with_name(f"{run_dir.name}-{number}")
+    msg = f"cannot create a run directory under {run_dir.parent}: too many runs named {run_dir.name}. Pass --label."
+    raise StoreError(msg)
 
 
 def _load_dataset(path: Path, settings: RunSettings) -> LoadedDataset:
