@@ -38,21 +38,23 @@ class RateLimiter:
     async def acquire(self) -> float:
         """Wait for this caller's slot; return the seconds waited."""
         now = time.monotonic()
-        if self.rate is None and self._paused_until <= now:
-            return 0.0
-
-        # take the slot before sleeping, so concurrent callers queue in arrival order
-        earliest = max(now, self._paused_until)
-        if self.rate is None:
-            slot = earliest
-        else:
-            tolerance = (self.burst - 1) * self._interval
-            slot = max(earliest, self._next_slot - tolerance)
-            self._next_slot = max(self._next_slot, slot) + self._interval
-        wait = slot - now
+        wait = self.reserve(now) - now
         if wait > 0:
             await anyio.sleep(wait)
         return max(0.0, wait)
+
+    def reserve(self, now: float) -> float:
+        """Take the next free slot at or after ``now`` and return its start time (monotonic seconds).
+
+        Callers take their slot before sleeping, so concurrent callers start in arrival order.
+        """
+        earliest = max(now, self._paused_until)
+        if self.rate is None:
+            return earliest
+        tolerance = (self.burst - 1) * self._interval
+        slot = max(earliest, self._next_slot - tolerance)
+        self._next_slot = max(self._next_slot, slot) + self._interval
+        return slot
 
     def pause(self, seconds: float) -> None:
         """Hold every new request start for ``seconds`` (a server asked us to back off)."""
