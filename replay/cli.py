@@ -276,3 +276,54 @@ def _register_optional_commands() -> None:
 
 
 _register_optional_commands()
+
+
+@main.command()
+@click.argument("run_a", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument("run_b", required=False, type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--book-a", help="Book of side A. [default: the run's only book; with one run, the first of its two]")
+@click.option("--book-b", help="Book of side B. [default: the run's only book, or the book named like A's; with "
+              "one run, the second of its two]")
+@click.option("--scorer", help="Scorer whose verdicts count; one without stored scores is run in memory. "
+              "[default: rca]")
+@click.option("--repeats", type=click.Choice(["majority", "mean"]), default="majority", show_default=True,
+              help="How an incident's repeated executions count for accuracy: the majority verdict, or the "
+              "share of correct repeats.")
+@click.option("--fail-on-drop", type=click.FloatRange(min=0), metavar="POINTS",
+              help="Exit with code 1 when accuracy falls from A to B by more than POINTS percentage points.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="HTML report file. [default: reports/compare-<A>-vs-<B>.html]")
+@_report_errors
+def compare(run_a: Path, run_b: Path | None, book_a: str | None, book_b: str | None, scorer: str | None,
+            repeats: str, fail_on_drop: float | None, out: Path | None) -> None:
+    """Compare two playbook versions incident by incident: two books of RUN_A, or RUN_A against RUN_B.
+
+    Prints accuracy, mean score, failure rates and latency of both sides with 95% paired
+    bootstrap intervals of the difference, McNemar's exact test, and the regressions and
+    fixes; writes an HTML report.
+
+    \b
+    Exit codes:
+      0  compared; accuracy fell by no more than --fail-on-drop (or no limit was given)
+      1  accuracy fell by more than --fail-on-drop points, or no incident was scored on
+         both sides while --fail-on-drop was given
+      2  usage error, unreadable run directory, or a book or scorer not found
+    """
+    from replay.comparison import compare_runs, default_report_path, format_comparison, write_comparison_report
+    from replay.store import read_manifest
+
+    comparison = compare_runs(run_a, run_b, book_a=book_a, book_b=book_b, scorer=scorer,
+                              repeats=repeats)  # type: ignore[arg-type]
+    if out is None:
+        reports_dir = (read_manifest(run_a).get("settings") or {}).get("reports_dir") or "reports"
+        out = default_report_path(comparison, reports_dir)
+    path = write_comparison_report(comparison, out)
+    click.echo(format_comparison(comparison))
+    click.echo(f"\nreport: {path}")
+
+    if fail_on_drop is not None and comparison.exceeds_drop(fail_on_drop):
+        drop = comparison.accuracy_drop_points
+        reason = ("no incident was scored on both sides" if drop != drop
+                  else f"accuracy fell by {drop:.1f} points, more than the allowed {fail_on_drop:g}")
+        click.echo(f"gate failed: {reason}", err=True)
+        sys.exit(1)
