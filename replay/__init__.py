@@ -50,7 +50,14 @@ _EXPORTS = {
 if typing.TYPE_CHECKING:
     from replay.datasets import load_incidents
     from replay.errors import ReplayError
-    from replay.library import load_incidents_of_run, load_results, load_runs, load_scores, run, summarize
+    from replay.library import (
+        load_incidents_of_run,
+        load_results,
+        load_runs,
+        load_scores,
+        run,
+        summarize,
+    )
     from replay.models import ExecutionResult, Incident, Label, Score
     from replay.runner import RunOutcome
     from replay.settings import RunSettings

@@ -135,7 +135,7 @@ def test_load_scores_filters_scorer(sample_runs: dict[str, Path]) -> None:
 
 
 def test_load_scores_unknown_scorer(sample_runs: dict[str, Path]) -> None:
-    with pytest.raises(ConfigError, match="scorer 'judge' has no scores.*scored by: rca"):
+    with pytest.raises(ConfigError, match=r"scorer 'judge' has no scores.*scored by: rca"):
         replay.load_scores(sample_runs["shard1"], scorer="judge")
 
 

@@ -1,8 +1,8 @@
 """The public surface of ``import replay``: ``__all__`` against what the package exports."""
 
 from __future__ import annotations
-
 import __future__
+
 import inspect
 import subprocess
 import sys
@@ -34,7 +34,7 @@ def test_exports_defined_where_mapped() -> None:
 
 
 def test_no_unlisted_public_name() -> None:
-    """Every public value bound in the package is listed; submodules are not values."""
+    """Every public value bound in the package is listed. Submodules do not count."""
     for name in replay.__all__:
         getattr(replay, name)
     public = {
