@@ -38,8 +38,13 @@ class TokenProvider(Protocol):
 
     can_refresh: bool
 
-    async def token(self, *, refresh: bool = False) -> str:
-        """Return a valid token; ``refresh`` forces a new one when the provider can."""
+    async def token(self, *, refresh: bool = False, rejected: str | None = None) -> str:
+        """Return a valid token.
+
+        ``refresh`` forces a new one when the provider can. With ``rejected`` (the token
+        the API refused), the provider fetches only if that is still its current token, so
+        requests that fail together with one expired token cause one refresh, not many.
+        """
         ...
 
 
@@ -50,7 +55,7 @@ class StaticToken:
     value: str = field(repr=False)
     can_refresh: bool = False
 
-    async def token(self, *, refresh: bool = False) -> str:
+    async def token(self, *, refresh: bool = False, rejected: str | None = None) -> str:
         return self.value
 
     def __repr__(self) -> str:
@@ -112,10 +117,12 @@ class ClientCredentials:
     def __repr__(self) -> str:
         return f"ClientCredentials(token_url={self.token_url!r}, client_id={self.client_id!r}, client_secret='***')"
 
-    async def token(self, *, refresh: bool = False) -> str:
+    async def token(self, *, refresh: bool = False, rejected: str | None = None) -> str:
         async with self._lock:
             fresh = self._token is not None and time.monotonic() < self._expires_at - REFRESH_MARGIN_S
-            if refresh or not fresh:
+            # another request already replaced the rejected token while this one waited for the lock
+            replaced = rejected is not None and rejected != self._token
+            if (refresh and not replaced) or not fresh:
                 await self._fetch()
             assert self._token is not None
             return self._token

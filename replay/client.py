@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import anyio
@@ -48,6 +48,8 @@ class AttemptOutcome:
     error: str | None = None
     body_text: str | None = None
     fields: dict[str, Any] | None = None
+    rejected_token: str | None = field(default=None, repr=False)
+    """The bearer token a 401 answer refused; kept out of ``repr`` because it is a secret."""
 
 
 def build_request_body(incident: Incident, book_name: str) -> dict[str, Any]:
@@ -117,6 +119,17 @@ class ExecutionClient:
             for item in parsed
         ]
 
+    async def refresh_token(self, rejected: str | None) -> bool:
+        """Replace the token the API rejected; return False when the provider cannot refresh.
+
+        Raises:
+            RemoteCallError: The token endpoint failed.
+        """
+        if self._tokens is None or not self._tokens.can_refresh:
+            return False
+        await self._tokens.token(refresh=True, rejected=rejected)
+        return True
+
     async def _post_json(self, path: str, payload: dict[str, Any]) -> tuple[httpx.Response, float, Any] | AttemptOutcome:
         """POST and parse a 200 body; return an outcome instead for a failed or non-200 call."""
         response, outcome = await self._post(path, payload)
@@ -126,6 +139,9 @@ class ExecutionClient:
         latency = response.elapsed_s  # type: ignore[attr-defined]
         status_outcome = classify_status(response, latency)
         if status_outcome is not None:
+            if status_outcome.http_status == 401:
+                header = response.request.headers.get("authorization", "")
+                status_outcome.rejected_token = header.removeprefix("Bearer ") or None
             return status_outcome
         try:
             parsed = json.loads(response.text)

@@ -28,6 +28,7 @@ import anyio.lowlevel
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from replay.client import AttemptOutcome, ExecutionClient, build_request_body
+from replay.errors import RemoteCallError
 from replay.limits import AdaptiveConcurrency, RateLimiter
 from replay.models import ExecutionResult
 from replay.planning import PlannedExecution
@@ -218,6 +219,9 @@ class ExecutionEngine:
             tracker.queue_s += await self._take_slot()
             try:
                 outcome = await self._client.execute(body)
+            except RemoteCallError as exc:
+                await self._abort(str(exc))
+                raise
             finally:
                 self._slots.release()
             tracker.attempts += 1
@@ -232,6 +236,9 @@ class ExecutionEngine:
             tracker.queue_s += await self._take_slot()
             try:
                 outcome = await self._client.execute_batch(bodies)
+            except RemoteCallError as exc:
+                await self._abort(str(exc))
+                raise
             finally:
                 self._slots.release()
             tracker.attempts += 1
@@ -261,6 +268,11 @@ class ExecutionEngine:
         """Apply the retry policy to an attempt's outcome; sleep and return True to retry."""
         policy = self._settings.retry
         if outcome.kind == "auth":
+            # an expired or revoked token gets one refresh and one immediate retry per execution
+            if outcome.http_status == 401 and not tracker.token_refreshed and await self._refresh_token(outcome):
+                tracker.token_refreshed = True
+                logger.warning("the API rejected the token (HTTP 401) for %s; fetched a new token, retrying", what)
+                return True
             await self._abort(
                 f"the API answered HTTP {outcome.http_status} ({outcome.error}). "
                 + ("Check that WILDMOOSE_API_TOKEN (or --token-file) holds a valid, unexpired token."
@@ -293,6 +305,13 @@ class ExecutionEngine:
         await anyio.sleep(wait)
         tracker.backoff_s += wait
         return True
+
+    async def _refresh_token(self, outcome: AttemptOutcome) -> bool:
+        try:
+            return await self._client.refresh_token(outcome.rejected_token)
+        except RemoteCallError as exc:
+            await self._abort(str(exc))
+            raise
 
     async def _abort(self, reason: str) -> None:
         """Stop the run at once; the calling execution stays in flight and is journaled as cancelled."""
@@ -360,6 +379,7 @@ class ExecutionEngine:
 class _Attempts:
     started_at: dt.datetime
     attempts: int = 0
+    token_refreshed: bool = False
     queue_s: float = 0.0
     backoff_s: float = 0.0
 
