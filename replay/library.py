@@ -300,7 +300,8 @@ def _expand(item: str | os.PathLike[str]) -> list[Path]:
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    # empty frames would turn typed columns into object columns in the concatenation
+    # an empty frame can carry other column types (object for strings, for example), which
+    # would widen the types of the concatenation
     filled = [frame for frame in frames if not frame.empty]
     if not filled:
         return frames[0]
