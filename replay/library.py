@@ -314,8 +314,11 @@ def _call_outside_event_loop(function: Callable[..., RunOutcome], *args: Any, **
     except RuntimeError:
         return function(*args, **kwargs)
 
-    # NOTE: interrupting the kernel stops this wait, but the run goes on in its thread until
-    # it ends, because the pipeline only listens for Ctrl-C on the main thread.
     logger.info("an event loop is running in this thread; running the pipeline in a worker thread")
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-run") as pool:
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-run")
+    try:
         return pool.submit(function, *args, **kwargs).result()
+    finally:
+        # NOTE: interrupting the kernel returns control here at once, but the run goes on in
+        # its thread until it ends, because the pipeline listens for Ctrl-C only on the main thread.
+        pool.shutdown(wait=False)
