@@ -298,9 +298,9 @@ def compare(run_a: Path, run_b: Path | None, book_a: str | None, book_b: str | N
             repeats: str, fail_on_drop: float | None, out: Path | None) -> None:
     """Compare two playbook versions incident by incident: two books of RUN_A, or RUN_A against RUN_B.
 
-    Prints accuracy, mean score, failure rates and latency of both sides with 95% paired
-    bootstrap intervals of the difference, McNemar's exact test, and the regressions and
-    fixes; writes an HTML report.
+    Prints accuracy, mean score, failure rates and latency of both sides, each with a 95%
+    paired bootstrap interval of the difference. Then prints McNemar's exact test and the
+    regressions and fixes, and writes an HTML report.
 
     \b
     Exit codes:
@@ -309,7 +309,12 @@ def compare(run_a: Path, run_b: Path | None, book_a: str | None, book_b: str | N
          both sides while --fail-on-drop was given
       2  usage error, unreadable run directory, or a book or scorer not found
     """
-    from replay.comparison import compare_runs, default_report_path, format_comparison, write_comparison_report
+    from replay.comparison import (
+        compare_runs,
+        default_report_path,
+        format_comparison,
+        write_comparison_report,
+    )
     from replay.store import read_manifest
 
     comparison = compare_runs(run_a, run_b, book_a=book_a, book_b=book_b, scorer=scorer,
@@ -322,8 +327,8 @@ def compare(run_a: Path, run_b: Path | None, book_a: str | None, book_b: str | N
     click.echo(f"\nreport: {path}")
 
     if fail_on_drop is not None and comparison.exceeds_drop(fail_on_drop):
-        drop = comparison.accuracy_drop_points
-        reason = ("no incident was scored on both sides" if drop != drop
-                  else f"accuracy fell by {drop:.1f} points, more than the allowed {fail_on_drop:g}")
+        reason = f"accuracy fell by {comparison.accuracy_drop_points:.1f} points, more than the allowed {fail_on_drop:g}"
+        if comparison.n_scored_pairs == 0:
+            reason = "no incident was scored on both sides"
         click.echo(f"gate failed: {reason}", err=True)
         sys.exit(1)

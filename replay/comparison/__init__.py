@@ -1,9 +1,9 @@
 """Comparison of two playbook versions, paired by incident.
 
 ``compare_runs`` reads two books of one run, or one book of each of two runs, and
-returns a ``Comparison``: accuracy and mean score of each side with paired bootstrap
-intervals of the difference, McNemar's exact test, failure-rate and latency differences,
-and the regressions, fixes and incidents still wrong. Loads pandas and scipy on import.
+returns a ``Comparison``. It has accuracy, mean score, failure rates and latency of each
+side with paired bootstrap intervals of the difference, McNemar's exact test, and the
+regressions, fixes and incidents still wrong. Importing it loads pandas and scipy.
 """
 
 from __future__ import annotations
@@ -25,7 +25,11 @@ from replay.comparison._output import (
 )
 from replay.comparison._pairs import EXECUTION_COLUMNS, OUTCOMES, collapse_repeats, pair_incidents
 from replay.comparison._runs import Side
-from replay.comparison._statistics import mcnemar_exact_test, paired_bootstrap_interval, paired_quantile_interval
+from replay.comparison._statistics import (
+    mcnemar_exact_test,
+    paired_bootstrap_interval,
+    paired_quantile_interval,
+)
 
 __all__ = [
     "EXECUTION_COLUMNS",
@@ -43,9 +47,9 @@ __all__ = [
     "default_report_path",
     "format_comparison",
     "mcnemar_exact_test",
+    "pair_incidents",
     "paired_bootstrap_interval",
     "paired_quantile_interval",
-    "pair_incidents",
     "write_comparison_report",
 ]
 

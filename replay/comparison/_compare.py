@@ -18,7 +18,11 @@ import pandas as pd
 
 from replay.comparison._pairs import pair_incidents
 from replay.comparison._runs import Side, select_sides
-from replay.comparison._statistics import mcnemar_exact_test, paired_bootstrap_interval, paired_quantile_interval
+from replay.comparison._statistics import (
+    mcnemar_exact_test,
+    paired_bootstrap_interval,
+    paired_quantile_interval,
+)
 from replay.errors import ConfigError
 
 __all__ = ["Comparison", "McNemarTest", "Metric", "RepeatRule", "compare_executions", "compare_runs"]
@@ -78,7 +82,7 @@ class McNemarTest:
 class Comparison:
     """Two versions compared incident by incident.
 
-    ``pairs`` holds one row per incident found on either side (see
+    ``pairs`` contains one row per incident found on either side (see
     ``replay.comparison.pair_incidents``); the incident-id lists are drawn from it.
     """
 

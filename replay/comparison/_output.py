@@ -34,8 +34,8 @@ def format_comparison(comparison: Comparison) -> str:
     lines = [
         f"A: {a.label}" + (f"  (run {a.run_id})" if a.run_id else ""),
         f"B: {b.label}" + (f"  (run {b.run_id})" if b.run_id else ""),
-        f"scorer {comparison.scorer or 'n/a'}, repeats counted by {comparison.repeats}; "
-        f"{comparison.n_pairs} incidents on both sides, {comparison.n_scored_pairs} scored on both",
+        (f"scorer {comparison.scorer or 'n/a'}, repeats counted by {comparison.repeats}; "
+         f"{comparison.n_pairs} incidents on both sides, {comparison.n_scored_pairs} scored on both"),
         "",
         f"  {'metric':<16}{'A':>10}{'B':>10}{'B - A':>12}   95% interval",
     ]
@@ -45,8 +45,8 @@ def format_comparison(comparison: Comparison) -> str:
         lines.append(f"  {metric.name:<16}{_value(metric.a, metric.unit):>10}{_value(metric.b, metric.unit):>10}"
                      f"{_value(metric.delta, metric.unit, True):>12}   {interval}")
     test = comparison.mcnemar
-    lines += ["", f"McNemar exact test: {test.regressions} regressions, {test.fixes} fixes, "
-                  f"p = {_p_value(test.p_value)}", ""]
+    mcnemar = f"McNemar exact test: {test.regressions} regressions, {test.fixes} fixes, p = {_p_value(test.p_value)}"
+    lines += ["", mcnemar, ""]
     for outcome, title in _LISTS:
         ids = comparison.incident_ids(outcome)
         if not ids and outcome in ("unscored", "only_a", "only_b"):
@@ -117,10 +117,12 @@ def _entry(row: dict[str, Any]) -> dict[str, Any]:
         statuses = _present(row.get(f"statuses_{side}"))
         verdict = _present(row.get(f"verdict_{side}"))
         highlights = _present(row.get(f"highlights_{side}"))
+        if verdict is None and statuses is not None:
+            verdict = "unscored"
         if highlights is None and statuses is not None:
-            # an execution without an answer shows why it has none
+            # an execution without highlights shows its status (timeout, no_data...) in their place
             highlights = f"(no answer: {statuses})"
-        entry[f"{side}_verdict"] = verdict if verdict is not None else ("unscored" if statuses else None)
+        entry[f"{side}_verdict"] = verdict
         entry[f"{side}_score"] = _present(row.get(f"score_{side}"))
         entry[f"{side}_highlights"] = highlights
     return entry
@@ -134,14 +136,12 @@ def _present(value: Any) -> Any:
 def _value(value: float, unit: str, is_delta: bool = False) -> str:
     if math.isnan(value):
         return "n/a"
-    # rounding first keeps a tiny negative difference from printing as "-0.000"
-    value = round(value, 4) or 0.0
-    sign = "+" if is_delta and value > 0 else ""
-    if unit == "fraction":
-        return f"{sign}{value * 100:.1f}" + (" pts" if is_delta else "%")
-    if unit == "seconds":
-        return f"{sign}{value:.3f} s"
-    return f"{sign}{value:.3f}"
+    scale, digits, suffix = {"fraction": (100, 1, " pts" if is_delta else "%"), "seconds": (1, 3, " s")}.get(
+        unit, (1, 3, ""))
+    # rounding to the printed digits first keeps a tiny negative difference from printing as "-0.000"
+    shown = round(value * scale, digits) or 0.0
+    sign = "+" if is_delta and shown > 0 else ""
+    return f"{sign}{shown:.{digits}f}{suffix}"
 
 
 def _p_value(p_value: float) -> str:

@@ -81,8 +81,8 @@ def select_sides(run_a: Path, run_b: Path | None, *, book_a: str | None, book_b:
 
     Raises:
         StoreError: When a directory is not a readable run.
-        ConfigError: When a book cannot be chosen, is not in its run, or is on both sides
-            of a one-run comparison; or when the scorer is unknown.
+        ConfigError: When a book cannot be chosen or is not in its run, when one run would
+            be compared with itself, or when the scorer is unknown.
     """
     first = _read_run(Path(run_a))
     second = first if run_b is None else _read_run(Path(run_b))
@@ -123,7 +123,7 @@ def _books_of_one_run(run: _Run, book_a: str | None, book_b: str | None) -> tupl
     if book_a is None or book_b is None:
         rest = [b for b in books if b not in (book_a, book_b)]
         if len(books) != 2 or len(rest) != (book_a is None) + (book_b is None):
-            raise ConfigError(f"{run.run_dir} holds the books {', '.join(books)}; name the two to compare with "
+            raise ConfigError(f"{run.run_dir} contains the books {', '.join(books)}; name the two to compare with "
                               "--book-a and --book-b, or pass a second run directory.")
         book_a = book_a if book_a is not None else rest.pop(0)
         book_b = book_b if book_b is not None else rest.pop(0)
@@ -144,11 +144,11 @@ def _book_of(run: _Run, given: str | None, other: str | None, side: str) -> str:
     if other is not None and other in books:
         return other
     option = f"--book-{side.lower()}"
-    raise ConfigError(f"run {side} ({run.run_dir}) holds the books {', '.join(books)}; choose one with {option}.")
+    raise ConfigError(f"run {side} ({run.run_dir}) contains the books {', '.join(books)}; choose one with {option}.")
 
 
 def _unknown_book(run: _Run, book: str) -> str:
-    return (f"book {book!r} has no executions in {run.run_dir}; it holds {', '.join(run.books)}. "
+    return (f"book {book!r} has no executions in {run.run_dir}; it contains {', '.join(run.books)}. "
             "Pass one of those names.")
 
 
