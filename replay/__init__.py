@@ -20,6 +20,7 @@ __all__ = [
     "RunSettings",
     "Score",
     "__version__",
+    "compare_runs",
     "load_incidents",
     "load_incidents_of_run",
     "load_results",
@@ -38,6 +39,7 @@ _EXPORTS = {
     "RunOutcome": "replay.runner",
     "RunSettings": "replay.settings",
     "Score": "replay.models",
+    "compare_runs": "replay.comparison",
     "load_incidents": "replay.datasets",
     "load_incidents_of_run": "replay.library",
     "load_results": "replay.library",
@@ -48,6 +50,7 @@ _EXPORTS = {
 }
 
 if typing.TYPE_CHECKING:
+    from replay.comparison import compare_runs
     from replay.datasets import load_incidents
     from replay.errors import ReplayError
     from replay.library import (

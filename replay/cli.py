@@ -10,6 +10,7 @@ Heavy libraries are imported inside the commands so that ``replay --help`` start
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 import os
 import sys
@@ -55,7 +56,22 @@ def _configure_logging(level: str) -> None:
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _LazyGroup(click.Group):
+    """A group whose heavier commands are imported only when used, to keep ``--help`` fast."""
+
+    lazy_commands = {"simulate": ("replay.simulator.command", "simulate")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy_commands])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy_commands:
+            module_name, attribute = self.lazy_commands[cmd_name]
+            return getattr(importlib.import_module(module_name), attribute)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="replay")
 @click.option("--log-level", default=lambda: os.environ.get("REPLAY_LOG_LEVEL", "INFO"), show_default="INFO",
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
@@ -267,15 +283,6 @@ def _print_summary(summary: Any) -> None:
     click.echo("")
 
 
-def _register_optional_commands() -> None:
-    try:
-        from replay.simulator.command import simulate
-    except ImportError:  # pragma: no cover - the simulator ships with the package
-        return
-    main.add_command(simulate)
-
-
-_register_optional_commands()
 
 
 @main.command()
