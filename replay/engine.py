@@ -2,12 +2,14 @@
 
 Design, and why:
 
-- A fixed pool of ``concurrency`` workers reads the plan through a small bounded stream, so
-  memory does not grow with the plan (no task per pending execution).
+- A fixed pool of ``concurrency`` workers pulls from one shared plan iterator, so memory does
+  not grow with the plan (no task and no buffered item per pending execution).
 - One ``RateLimiter`` and one ``AdaptiveConcurrency`` are shared by every worker. The engine
   is the only retry layer.
 - Finished executions go to one journal writer task, which appends and fsyncs them in
-  groups; only then are they counted. After ``kill -9`` nothing counted is lost.
+  groups; only then are they counted. After ``kill -9`` nothing counted is lost. With an
+  ``encode`` step the group is serialised on the event loop and the thread only writes and
+  fsyncs: a thread doing CPU work would hold the interpreter lock against the event loop.
 - A 401/403 or an exhausted quota stops the run at once. ``request_stop`` (Ctrl-C) stops
   launching, lets in-flight work finish for a grace period, then cancels it.
 """
@@ -15,11 +17,12 @@ Design, and why:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import math
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,9 +87,12 @@ class ExecutionEngine:
     Args:
         client: the API client.
         settings: concurrency, rate, retries and thresholds.
-        sink: called from a worker thread with groups of finished results; it must make them
-            durable before returning (the journal writer does).
+        sink: called from a worker thread with groups of finished results (or what ``encode``
+            made of them); it must make them durable before returning (the journal writer does).
         progress: counters and display.
+        seed: seed of the retry jitter.
+        encode: called on the event loop with each group of finished results; its return
+            value is passed to ``sink`` instead of the group.
     """
 
     def __init__(
@@ -97,8 +103,10 @@ class ExecutionEngine:
         progress: RunProgress,
         *,
         seed: int | None = None,
+        encode: Callable[[Sequence[ExecutionResult]], Any] | None = None,
     ) -> None:
         self._client = client
+        self._encode = encode
         self._settings = settings
         self._sink = sink
         self._progress = progress
@@ -130,47 +138,30 @@ class ExecutionEngine:
     async def run(self, plan: Iterable[PlannedExecution]) -> EngineOutcome:
         """Run every planned execution, or until stopped; return how the pass ended."""
         results_send, results_receive = anyio.create_memory_object_stream[ExecutionResult](JOURNAL_GROUP)
-        plan_send, plan_receive = anyio.create_memory_object_stream[PlannedExecution](self._settings.concurrency * 2)
         self._progress.start()
         try:
             async with anyio.create_task_group() as outer:
                 outer.start_soon(self._write_journal, results_receive)
                 async with results_send:
-                    await self._run_workers(plan, plan_send, plan_receive, results_send)
+                    await self._run_workers(iter(plan), results_send)
                     await self._journal_cancelled(results_send)
         finally:
             self._progress.stop()
         return self._outcome
 
     async def _run_workers(
-        self,
-        plan: Iterable[PlannedExecution],
-        plan_send: MemoryObjectSendStream[PlannedExecution],
-        plan_receive: MemoryObjectReceiveStream[PlannedExecution],
-        results_send: MemoryObjectSendStream[ExecutionResult],
+        self, plan: Iterator[PlannedExecution], results_send: MemoryObjectSendStream[ExecutionResult]
     ) -> None:
         with anyio.CancelScope() as scope:
             self._workers_scope = scope
             async with anyio.create_task_group() as group:
                 group.start_soon(self._watch_stop, scope)
                 async with anyio.create_task_group() as workers:
-                    workers.start_soon(self._feed, plan, plan_send)
                     for _ in range(self._settings.concurrency):
-                        workers.start_soon(self._worker, plan_receive.clone(), results_send.clone())
-                    plan_receive.close()
+                        workers.start_soon(self._worker, plan, results_send.clone())
                 # every worker is done: stop the watcher too
                 scope.cancel()
         self._workers_scope = None
-
-    async def _feed(self, plan: Iterable[PlannedExecution], send: MemoryObjectSendStream[PlannedExecution]) -> None:
-        async with send:
-            for planned in plan:
-                if self._stopping.is_set():
-                    return
-                try:
-                    await send.send(planned)
-                except anyio.BrokenResourceError:
-                    return  # every worker has stopped
 
     async def _watch_stop(self, scope: anyio.CancelScope) -> None:
         await self._stopping.wait()
@@ -183,23 +174,16 @@ class ExecutionEngine:
         scope.cancel()
 
     async def _worker(
-        self, receive: MemoryObjectReceiveStream[PlannedExecution], results: MemoryObjectSendStream[ExecutionResult]
+        self, plan: Iterator[PlannedExecution], results: MemoryObjectSendStream[ExecutionResult]
     ) -> None:
         size = self._settings.batch_size
-        async with receive, results:
+        async with results:
             while not self._stopping.is_set():
-                try:
-                    first = await receive.receive()
-                except anyio.EndOfStream:
+                # every worker runs on the one event loop thread, so they can share the iterator
+                group = list(itertools.islice(plan, size))
+                if not group:
                     return
-                group = [first]
-                while len(group) < size:
-                    try:
-                        group.append(receive.receive_nowait())
-                    except (anyio.WouldBlock, anyio.EndOfStream):
-                        break
-                if self._stopping.is_set():
-                    return
+                first = group[0]
                 for planned in group:
                     self._in_flight[planned.key] = planned
                 self._progress.in_flight = len(self._in_flight)
@@ -209,7 +193,10 @@ class ExecutionEngine:
                     finished = [await self._run_single(first)]
                 for result in finished:
                     self._in_flight.pop(result.execution_key, None)
-                    await results.send(result)
+                    try:
+                        results.send_nowait(result)
+                    except anyio.WouldBlock:
+                        await results.send(result)
                 self._progress.in_flight = len(self._in_flight)
 
     async def _run_single(self, planned: PlannedExecution, attempts_before: int = 0) -> ExecutionResult:
@@ -342,8 +329,9 @@ class ExecutionEngine:
                         group.append(receive.receive_nowait())
                     except (anyio.WouldBlock, anyio.EndOfStream):
                         break
+                payload = self._encode(group) if self._encode is not None else group
                 # the fsync happens in a thread so the event loop keeps sending requests
-                await anyio.to_thread.run_sync(self._sink, group)
+                await anyio.to_thread.run_sync(self._sink, payload)
                 ok = sum(1 for r in group if r.status == "ok")
                 self._progress.record(ok=ok, failed=sum(1 for r in group if r.status not in ("ok", "cancelled")))
                 self._check_failures()

@@ -29,7 +29,7 @@ from replay.client import ExecutionClient
 from replay.datasets import LoadedDataset, format_problems, incidents_table, load_incidents
 from replay.engine import EngineOutcome, EngineSettings, ExecutionEngine
 from replay.errors import ConfigError, DatasetError, StoreError
-from replay.journal import JournalWriter
+from replay.journal import JournalWriter, encode_results
 from replay.models import ERROR_STATUSES, ExecutionResult, Incident
 from replay.planning import count_executions, execution_key, parse_shard, plan_executions, select_incidents
 from replay.progress import RunProgress
@@ -177,9 +177,10 @@ async def _execute(plan, settings: RunSettings, simulator: bool, world: list[Inc
         grace_period=settings.grace_period,
     )
     with _api_endpoint(settings, simulator, world) as (base_url, tokens):
-        async with _http_client(base_url, engine_settings) as http:
-            client = ExecutionClient(http, tokens, settings.timeout)
-            engine = ExecutionEngine(client, engine_settings, journal.append_many, progress, seed=settings.seed)
+        async with _http_client(base_url, engine_settings) as (http, transport):
+            client = ExecutionClient(http, tokens, settings.timeout, transport=transport)
+            engine = ExecutionEngine(client, engine_settings, journal.write_encoded, progress, seed=settings.seed,
+                                     encode=encode_results)
             async with anyio.create_task_group() as group:
                 group.start_soon(_handle_signals, engine, group.cancel_scope)
                 outcome = await engine.run(plan)
@@ -252,7 +253,8 @@ async def _http_client(base_url: str, settings: EngineSettings):
     timeout = httpx.Timeout(settings.timeout, pool=None)
     async with httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout,
                                  headers={"User-Agent": f"replay/{__version__}"}) as client:
-        yield client
+        # the execution client sends through the transport directly (see ExecutionClient)
+        yield client, transport
 
 
 def _open_run(dataset: Path | None, settings: RunSettings, simulator: bool,
