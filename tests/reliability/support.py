@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import datetime as dt
 import json
 import os
 import subprocess
@@ -135,17 +134,30 @@ def sample_world() -> World:
     return World.from_dataset(SAMPLE)
 
 
+class ArrivalRecorder:
+    """ASGI wrapper that records the arrival time of every HTTP request before the app sees it.
+
+    The simulator logs a request only when its handler returns, so a request whose client
+    gave up (a hang longer than the client timeout) may be missing from its request log.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.state = app.state  # serve_in_thread wakes the simulator's sleeps through it
+        self.arrivals: list[float] = []
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.arrivals.append(time.time())
+        await self.app(scope, receive, send)
+
+
 @contextlib.contextmanager
-def serve_simulator(config: SimulatorConfig) -> Iterator[tuple[str, Any]]:
-    """Serve a simulator on 127.0.0.1 in a thread; yield its base URL and its request log."""
-    app = create_app(config)
-    with serve_in_thread(app) as base_url:
-        yield base_url, app.state.request_log
-
-
-def arrival_times(entries: Sequence[dict[str, Any]]) -> list[float]:
-    """Return the request arrival times of simulator log entries, in seconds, sorted."""
-    return sorted(dt.datetime.fromisoformat(entry["time"]).timestamp() for entry in entries)
+def serve_simulator(config: SimulatorConfig) -> Iterator[tuple[str, Any, ArrivalRecorder]]:
+    """Serve a simulator on 127.0.0.1 in a thread; yield its base URL, request log and arrival recorder."""
+    recorder = ArrivalRecorder(create_app(config))
+    with serve_in_thread(recorder) as base_url:
+        yield base_url, recorder.state.request_log, recorder
 
 
 def busiest_window(times: Sequence[float], width: float = 1.0) -> tuple[int, float]:
