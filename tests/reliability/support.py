@@ -78,6 +78,12 @@ def start_replay(*args: object, cwd: Path, name: str, env: dict[str, str] | None
     return Started(process, stdout_path, stderr_path)
 
 
+def run_replays(*commands: Sequence[object], cwd: Path) -> list[subprocess.CompletedProcess[str]]:
+    """Run several replays at once (they are independent) and return each one's outcome, in order."""
+    started = [start_replay(*args, cwd=cwd, name=f"parallel-{number}") for number, args in enumerate(commands)]
+    return [subprocess.CompletedProcess(run.process.args, run.wait(), run.stdout, run.stderr) for run in started]
+
+
 def run_dir_of(stdout: str) -> Path:
     """Return the run directory named in the ``results:`` line of replay's output."""
     line = next(line for line in stdout.splitlines() if line.startswith("results:"))

@@ -90,3 +90,34 @@ def test_fault_mix_completes(tmp_path: Path, batch_size: int) -> None:
     print(f"\nbatch size {batch_size}: {len(arrivals)} requests, statuses {dict(Counter(results['status']))}, "
           f"faults {dict(faults)}, worst one-second window {worst} requests, limit {limit:g}")
     assert worst <= limit, f"{worst} requests arrived in the second starting at {start:.3f}"
+
+
+def test_long_retry_after_stops(tmp_path: Path) -> None:
+    # a Retry-After longer than --max-retry-after means the quota is exhausted: waiting is pointless
+    faults = FaultConfig(rate_429=1.0, retry_after_s=600, retry_after_date_share=0.0)
+    config = SimulatorConfig(world=sample_world(), token=TOKEN, seed=SEED, latency_scale=0, faults=faults)
+    with serve_simulator(config) as (base_url, _, recorder):
+        done = run_replay("run", SAMPLE, "--api-url", base_url, "--rate", 0, "--concurrency", 1, "--limit", 10,
+                          "--max-retry-after", 5, "--out", tmp_path / "runs", cwd=tmp_path,
+                          env={"WILDMOOSE_API_TOKEN": TOKEN})
+
+    assert done.returncode == 3, done.stderr
+    assert "quota" in done.stdout
+    assert "--max-retry-after" in done.stdout
+    assert len(recorder.arrivals) == 1
+    assert read_manifest(run_dir_of(done.stdout))["status"] == "aborted"
+
+
+def test_hangs_end_as_timeout(tmp_path: Path) -> None:
+    faults = FaultConfig(hang_rate=1.0, hang_s=3.0)
+    config = SimulatorConfig(world=sample_world(), token=TOKEN, seed=SEED, latency_scale=0, faults=faults)
+    with serve_simulator(config) as (base_url, _, recorder):
+        done = run_replay("run", SAMPLE, "--api-url", base_url, "--rate", 0, "--concurrency", 4, "--limit", 4,
+                          "--timeout", 0.5, "--max-attempts", 2, "--out", tmp_path / "runs", cwd=tmp_path,
+                          env={"WILDMOOSE_API_TOKEN": TOKEN})
+
+    assert done.returncode == 0, done.stderr
+    results = read_results(run_dir_of(done.stdout))
+    assert set(results["status"]) == {"timeout"}
+    assert (results["attempts"] == 2).all()
+    assert len(recorder.arrivals) == 8
