@@ -55,6 +55,10 @@ _HEDGE_SPLIT = re.compile(
     r"(?:\s+is)?|less\s+likely)\b\s*[:,]?\s*|\s*\(\d\)\s*|(?:^|\s)\d\)\s+",
     re.IGNORECASE,
 )
+# every alternative of _HEDGE_SPLIT contains one of these (statements are lower-cased and
+# whitespace-normalised before the test)
+_HEDGE_HINTS = ("alternatively", "or possibly", "or perhaps", "or maybe", "another", "second",
+                "less likely", ")")
 _HEDGE_SENTENCE = re.compile(
     r"^\s*(?:alternatively|or\s+possibly|or\s+perhaps|another\s+(?:possibility|candidate|"
     r"hypothesis)|a\s+second\s+(?:possibility|hypothesis|candidate)|less\s+likely|"
@@ -135,12 +139,19 @@ def extract_root_cause(highlights: str | None) -> Extraction:
     if _INCONCLUSIVE.search(statement):
         return Extraction(statement, (), is_inconclusive=True, has_marker=bool(marker))
 
-    hypotheses = [h for h in (_clean(p) for p in _HEDGE_SPLIT.split(statement)) if h]
+    parts = _HEDGE_SPLIT.split(statement) if _may_hedge(statement) else [statement]
+    hypotheses = [h for h in (_clean(p) for p in parts) if h]
     hypotheses += [h for h in (_clean(s) for s in extra) if h]
     if not hypotheses:
         hypotheses = [statement]
     full = statement if not extra else statement + " " + " ".join(extra)
     return Extraction(full, tuple(hypotheses), has_marker=bool(marker))
+
+
+def _may_hedge(statement: str) -> bool:
+    """Cheap test that skips the hedge split for most statements; never misses a hedge."""
+    lowered = statement.lower()
+    return any(hint in lowered for hint in _HEDGE_HINTS)
 
 
 def _first_statement(body: str) -> tuple[str, str]:

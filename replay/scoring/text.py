@@ -28,9 +28,11 @@ __all__ = [
     "Tokens",
     "content_stems",
     "split_negation",
+    "split_words",
     "stem",
     "stems_match",
     "tokenize",
+    "word_stems",
 ]
 
 STOPWORDS: frozenset[str] = frozenset(
@@ -88,6 +90,8 @@ _SUFFIXES: tuple[str, ...] = (
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _TOKEN = re.compile(r"[a-z0-9]+")
 _ACRONYM_PLURAL = re.compile(r"\b([A-Z]{2,})s\b")
+# "payments-worker's" names payments-worker; the "s" would break sequence matching
+_POSSESSIVE = re.compile(r"(?<=\w)['\u2019]s?(?=\W|$)")
 
 
 @lru_cache(maxsize=65536)
@@ -149,6 +153,37 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(_CAMEL.sub(" ", text).lower())
 
 
+@lru_cache(maxsize=16384)
+def word_stems(text: str) -> tuple[tuple[int, str], ...]:
+    """Stem every token and record which whitespace-separated word it came from.
+
+    A hyphenated or dotted name such as ``ip-10-1-2-3.eu-west-1.compute.internal`` is one
+    word, so distances measured in words do not grow with the length of host names.
+    Possessive endings are dropped first (``payments-worker's`` -> ``payments-worker``).
+
+    Args:
+        text: Any text.
+
+    Returns:
+        (word index, stem) pairs in text order.
+    """
+    pairs: list[tuple[int, str]] = []
+    for index, word in enumerate(split_words(text)):
+        pairs.extend((index, s) for s in _word_token_stems(word))
+    return tuple(pairs)
+
+
+@lru_cache(maxsize=65536)
+def _word_token_stems(word: str) -> tuple[str, ...]:
+    return tuple(stem(token) for token in tokenize(word))
+
+
+@lru_cache(maxsize=4096)
+def split_words(text: str) -> tuple[str, ...]:
+    """Split text at whitespace after dropping possessive endings; see ``word_stems``."""
+    return tuple(_POSSESSIVE.sub("", text).split())
+
+
 def content_stems(text: str, *, drop_generic: bool = False) -> list[str]:
     """Return the stems of the tokens that are not stop words, in text order.
 
@@ -178,6 +213,10 @@ _BACKWARD_CUES = re.compile(
     r"unrelated|innocent|a red herring|not a factor)|(?:can|could) be ruled out)\b",
     re.IGNORECASE,
 )
+# every cue of _FORWARD_CUES and _BACKWARD_CUES contains one of these, so a text without
+# them needs no regex search
+_NEGATION_HINTS = ("not", "never", "n't", "rather than", "instead of", "unrelated", "no evidence",
+                   "no sign", "no indication", "rule", "exclud", "innocent", "red herring")
 _NEXT_WORD = re.compile(r"\s*[\w']+")
 _CLAUSE_END = re.compile(
     r"[.;:,!?()\n]|\b(?:but|however|because|since|instead|although|though|whereas|while|"
@@ -204,6 +243,9 @@ def split_negation(text: str) -> Tokens:
     Returns:
         The text with negated spans blanked out, and the negated spans.
     """
+    lowered = text.lower()
+    if not any(hint in lowered for hint in _NEGATION_HINTS):
+        return Tokens(positive=text, negated=())
     spans: list[tuple[int, int]] = []
     for match in _BACKWARD_CUES.finditer(text):
         start = 0

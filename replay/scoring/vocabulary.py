@@ -1,18 +1,23 @@
-"""Failure-mechanism vocabulary and component matching used by the element scorer.
+"""Failure-mechanism vocabulary used by the element scorer.
 
 Each category slug has patterns. A pattern is a list of term groups separated by spaces;
 a group lists alternative words separated by ``|``. A pattern matches when every group
-matches a word within a window of ``WINDOW`` tokens, in any order. Words are compared as
-stems (see ``replay.scoring.text``), so ``exhausted`` matches ``exhaust``.
+matches a word within ``WINDOW`` words of the first group's word, in any order. Words are
+compared as stems (see ``replay.scoring.text``), so ``exhausted`` matches ``exhaust``.
+Component matching lives in ``replay.scoring.component``; its two older entry points are
+re-exported here.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from replay.scoring.text import stem, tokenize
+from rapidfuzz import fuzz, process
+
+from replay.scoring.component import component_variants, find_component
+from replay.scoring.text import split_words, stem, tokenize
 
 __all__ = [
     "CATEGORY_PATTERNS",
@@ -21,25 +26,30 @@ __all__ = [
     "component_variants",
     "detect_mechanisms",
     "find_component",
+    "mechanism_spans",
     "resolve_category",
 ]
 
-# tokens between the first and last word of a pattern; wider windows join unrelated clauses
+# pseudo-word at the positions of the component's name, for patterns relative to it
+COMPONENT_WORD = "@component"
+# words between the anchor of a pattern and its other words; wider windows join unrelated
+# clauses. Counted in whitespace-separated words, so a long host name counts once.
 WINDOW = 10
+_LIST_SEPARATOR = re.compile(r"\s*[,;/]\s*|\s+(?:or|and|and/or|as well as|plus)\s+", re.IGNORECASE)
 
 CATEGORY_PATTERNS: dict[str, tuple[str, ...]] = {
     "connection_pool_exhaustion": (
-        "pool exhaust|saturat|deplet|starv|full|maxed|max|exceed|limit|leak|contention|timeout",
+        "pool exhaust|saturat|deplet|starv|full|maxed|max|maximum|exceed|limit|leak|contention|timeout",
         "connection exhaust|deplet|starv|maxed|leak|limit|out",
         "too many connection",
-        "max connection",
+        "max|maximum connection",
     ),
     "bad_deploy": (
         "bad|faulty|broken|buggy|defective|regression deploy|release|version|build|commit",
         "deploy|release|version|build|commit bug|regress|crash|broke|break|introduc|defect|"
-        "null|exception|panic",
+        "null|exception|panic|threw|throw|5xx|chang",
         "regression",
-        "deploy roll|rolled|revert",
+        "deploy|release|version|build roll|rolled|revert",
     ),
     "config_change": (
         "config|setting|parameter|yaml|env change|push|update|typo|mistake|wrong|incorrect|"
@@ -55,11 +65,12 @@ CATEGORY_PATTERNS: dict[str, tuple[str, ...]] = {
         "dns fail|resolut|resolv|outag|error|misconfig|timeout|record|lookup|propagat|server|"
         "nxdomain|broken|issue|down",
         "nxdomain",
-        "name resolut|resolv fail|error|timeout",
+        "name resolut|resolv fail|error|timeout|broke|broken|down",
         "coredns",
     ),
     "disk_full": (
         "disk|volume|filesystem|partition|inode|storage full|exhaust|fill|capacity|space|100",
+        "log|logs|wal rotat|fill|pile",
         "space left",
         "enospc",
     ),
@@ -77,6 +88,8 @@ CATEGORY_PATTERNS: dict[str, tuple[str, ...]] = {
     "dependency_outage": (
         "upstream|downstream|dependency|third|vendor|provider|external|partner|saas outag|down|"
         "unavailabl|fail|degrad|error|timeout|unreachabl|incident|unhealthy",
+        # the label's component is the dependency itself: "an outage at CardBridge"
+        "@component outag|down|unavailabl|degrad|unreachabl|503|incident",
     ),
     "clock_skew": (
         "clock skew|drift|sync|wrong|mismatch|jump",
@@ -101,7 +114,7 @@ CATEGORY_PATTERNS: dict[str, tuple[str, ...]] = {
         "packet loss|drop",
         "link fail|down|flap|cut",
         "connectivity lost|loss|outag|fail|broken",
-        "router|switch|bgp fail|crash|withdraw|withdrew|misconfig|flap|offline",
+        "router|switch|bgp fail|crash|withdraw|withdrew|withdrawn|misconfig|flap|offline",
         "partition between|isolat|heal",
     ),
     "lock_contention": (
@@ -117,7 +130,8 @@ CATEGORY_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "queue_backlog": (
         "queue backlog|grow|build|lag|depth|full|pile|overflow|saturat|stuck|delay|behind",
-        "consumer lag|slow|stuck|behind|fell|fall",
+        "consumer|worker lag|slow|stuck|behind|fell|fall|keep|catch",
+        "keep|catch|behind topic|queue|stream|message|partition",
         "backlog",
     ),
     "feature_flag": (
@@ -128,10 +142,14 @@ CATEGORY_PATTERNS: dict[str, tuple[str, ...]] = {
         "autoscal",
         "hpa|asg fail|broken|limit|max|disabl|lag|slow|stuck|misconfig",
         "scale|scaling up|out fail|unable|slow|lag|stuck",
+        "autoscal|hpa|scaling metric|replica|cooldown|capacity|max|maximum|limit|slow|stuck|fail|unable",
+        "scaling|scale policy|cooldown|slow|lag|stuck|limit|max|maximum",
+        "replica stayed|stays|stuck|capped|pinned|max|maximum|limit",
+        "node group max|maximum|limit|size|full",
     ),
     "schema_migration": (
         "schema migrat|chang|lock|alter",
-        "migrat lock|table|fail|alter|column|database|ddl",
+        "migrat lock|table|fail|alter|column|database|ddl|index|drop|renam|backfill",
         "alter table",
         "ddl lock|migrat|chang",
     ),
@@ -149,6 +167,22 @@ CATEGORY_SLUGS: tuple[str, ...] = tuple(CATEGORY_PATTERNS)
 # pattern = tuple of groups, group = frozenset of stems
 _Pattern = tuple[frozenset[str], ...]
 
+# A text stem also matches a vocabulary word when one is the other plus one of these
+# endings, which the light stemmer leaves behind: "migr" (migration) and "migrat"
+# (migrated), "failur" and "fail". Other extensions are different words: "back" is not
+# "backlog", "data" is not "database", "process" is not "processor".
+_STEM_REMAINDERS: frozenset[str] = frozenset({"at", "ur", "th", "en", "y", "al", "ed", "e"})
+# words that name a release ("v4.19.3", "4.12.0") or a mount point ("/var", "/data")
+_VERSION = re.compile(r"^v?\d+(?:\.\d+)+[a-z0-9.-]*$|^v\d+$", re.IGNORECASE)
+_MOUNT_PATH = re.compile(r"^/[a-z]")
+_VERSION_WORD = stem("version")
+_FILESYSTEM_WORD = stem("filesystem")
+# last parts of hyphenated service names; "out-of-memory" or "rate-limit" stay vocabulary
+_NAME_SUFFIXES: frozenset[str] = frozenset("""
+    api svc service worker workers db gateway proxy server indexer dispatcher manager web app
+    job daemon controller scheduler consumer producer frontend backend ui cron internal
+    """.split())
+
 
 def _compile() -> tuple[dict[str, list[_Pattern]], dict[str, set[str]]]:
     patterns: dict[str, list[_Pattern]] = {}
@@ -156,21 +190,27 @@ def _compile() -> tuple[dict[str, list[_Pattern]], dict[str, set[str]]]:
     for slug, texts in CATEGORY_PATTERNS.items():
         compiled: list[_Pattern] = []
         for text in texts:
-            groups = tuple(frozenset(stem(w) for w in group.split("|")) for group in text.split())
+            groups = tuple(frozenset(w if w.startswith("@") else stem(w) for w in group.split("|"))
+                           for group in text.split())
             compiled.append(groups)
             for group in groups:
                 words.update(group)
         patterns[slug] = compiled
-    # a token stem also matches a vocabulary word that it is a prefix of (within 3 letters)
     prefix_index: dict[str, set[str]] = defaultdict(set)
     for word in words:
         prefix_index[word].add(word)
-        for cut in range(max(4, len(word) - 3), len(word)):
-            prefix_index[word[:cut]].add(word)
+        for remainder in _STEM_REMAINDERS:
+            if word.endswith(remainder) and len(word) - len(remainder) >= 4:
+                prefix_index[word[: -len(remainder)]].add(word)
     return patterns, dict(prefix_index)
 
 
 _PATTERNS, _PREFIX_INDEX = _compile()
+# near spellings are tried only for stems this long, with this rapidfuzz ratio, as in
+# replay.scoring.text.stems_match
+_FUZZY_MIN_LENGTH = 7
+_FUZZY_CUTOFF = 88
+_LONG_WORDS: tuple[str, ...] = tuple(sorted(w for w in _PREFIX_INDEX if w in _PREFIX_INDEX[w] and len(w) >= 6))
 
 # every pattern needs its first group, so only patterns whose first group a text names
 # are tried; most statements name a handful of vocabulary words
@@ -181,49 +221,109 @@ for _slug, _compiled in _PATTERNS.items():
             _FIRST_GROUP_INDEX[_word].append((_slug, _pattern))
 
 
-def _vocabulary_words(token_stem: str) -> set[str]:
+@lru_cache(maxsize=65536)
+def _vocabulary_words(token_stem: str) -> frozenset[str]:
     found = set(_PREFIX_INDEX.get(token_stem, ()))
-    for cut in range(max(4, len(token_stem) - 3), len(token_stem)):
-        if token_stem[:cut] in _PREFIX_INDEX and token_stem[:cut] in _PREFIX_INDEX[token_stem[:cut]]:
-            found.add(token_stem[:cut])
-    return found
+    for remainder in _STEM_REMAINDERS:
+        shorter = token_stem[: -len(remainder)]
+        if token_stem.endswith(remainder) and len(shorter) >= 4 and shorter in _PREFIX_INDEX.get(shorter, ()):
+            found.add(shorter)
+    if not found and len(token_stem) >= _FUZZY_MIN_LENGTH:
+        # typos of long words: "certifcate", "exhuasted"
+        for word, _, _ in process.extract(token_stem, _LONG_WORDS, scorer=fuzz.ratio,
+                                          score_cutoff=_FUZZY_CUTOFF, limit=3):
+            found.add(word)
+    return frozenset(found)
 
 
-def _stems_of(text: str) -> list[str]:
-    stems: list[str] = []
-    for token in tokenize(text.replace("_", " ")):
-        stems.append(stem(token))
-    # "max_connections" is also one word in some labels
-    return stems
+def _positioned_vocabulary(text: str) -> dict[str, list[int]]:
+    """Map each vocabulary word that the text names to its word positions."""
+    positions: dict[str, list[int]] = defaultdict(list)
+    for index, word in enumerate(split_words(text)):
+        for vocabulary_word in _word_vocabulary(word):
+            positions[vocabulary_word].append(index)
+    return positions
+
+
+@lru_cache(maxsize=65536)
+def _word_vocabulary(word: str) -> tuple[str, ...]:
+    found: set[str] = set()
+    for token_stem in _word_vocabulary_stems(word):
+        found.update(_vocabulary_words(token_stem))
+    return tuple(sorted(found))
+
+
+@lru_cache(maxsize=65536)
+def _word_vocabulary_stems(word: str) -> tuple[str, ...]:
+    """Stems of one word as mechanism vocabulary.
+
+    Releases and mount points become a marker word. The parts of a service or host name
+    ("inventory-svc", "orders-db", "payments-worker") are not vocabulary: the "svc" of a
+    name says nothing about a service limit.
+    """
+    bare = word.strip("()[],;:'\"")
+    if _VERSION.match(bare):
+        return (_VERSION_WORD,)
+    if _MOUNT_PATH.match(bare):
+        return (_FILESYSTEM_WORD,)
+    if _is_name(bare):
+        return ()
+    return tuple(stem(token) for token in tokenize(bare))
+
+
+def _is_name(word: str) -> bool:
+    lowered = word.lower()
+    parts = [p for p in lowered.replace(".", "-").split("-") if p]
+    if len(parts) < 2 or not all(p.isascii() and p.isalnum() for p in parts):
+        return False
+    return parts[-1] in _NAME_SUFFIXES or ("." in word and any(c.isdigit() for c in word))
 
 
 @lru_cache(maxsize=16384)
-def detect_mechanisms(text: str) -> tuple[str, ...]:
+def detect_mechanisms(text: str, masked: frozenset[int] = frozenset()) -> tuple[str, ...]:
     """Find the category slugs whose patterns match a text.
 
     Args:
         text: A root-cause statement, with negated spans already removed.
+        masked: Word positions (see ``replay.scoring.text.word_stems``) that may not be
+            the only evidence of a mechanism, typically the words of the component's
+            name: "checkout-api autoscaler leaked memory" is a memory leak, while
+            "payments-worker TLS certificate expired" is still a certificate expiry.
 
     Returns:
-        Matching slugs, ordered by the position of their first match.
+        Matching slugs, ordered by the word position of their first match.
     """
-    positions: dict[str, list[int]] = defaultdict(list)
-    for index, token_stem in enumerate(_stems_of(text)):
-        for word in _vocabulary_words(token_stem):
-            positions[word].append(index)
+    positions = _positioned_vocabulary(text)
+    for index in masked:
+        positions[COMPONENT_WORD].append(index)
     if not positions:
         return ()
 
     best: dict[str, int] = {}
     candidates = {id(p): (slug, p) for word in positions for slug, p in _FIRST_GROUP_INDEX.get(word, ())}
     for slug, pattern in candidates.values():
-        start = _match_pattern(pattern, positions)
-        if start is not None and start < best.get(slug, len(positions) + 10**9):
+        start = _match_pattern(pattern, positions, masked)
+        if start is not None and start < best.get(slug, 10**9):
             best[slug] = start
     return tuple(slug for slug, _ in sorted(best.items(), key=lambda item: (item[1], item[0])))
 
 
-def _match_pattern(pattern: _Pattern, positions: dict[str, list[int]]) -> int | None:
+def mechanism_spans(text: str) -> list[tuple[str, int]]:
+    """List each slug found in each comma, "or" or "and" separated part of a text.
+
+    Used to tell an enumeration of guesses ("pool exhaustion, disk full, a memory leak
+    or DNS") from a narrative that touches several mechanisms in one clause.
+
+    Returns:
+        (slug, part index) pairs.
+    """
+    found: list[tuple[str, int]] = []
+    for index, part in enumerate(_LIST_SEPARATOR.split(text)):
+        found.extend((slug, index) for slug in detect_mechanisms(part))
+    return found
+
+
+def _match_pattern(pattern: _Pattern, positions: dict[str, list[int]], masked: frozenset[int]) -> int | None:
     group_positions: list[list[int]] = []
     for group in pattern:
         hits = sorted({p for word in group for p in positions.get(word, ())})
@@ -231,8 +331,13 @@ def _match_pattern(pattern: _Pattern, positions: dict[str, list[int]]) -> int | 
             return None
         group_positions.append(hits)
     for anchor in group_positions[0]:
-        if all(any(abs(p - anchor) <= WINDOW for p in hits) for hits in group_positions[1:]):
-            return anchor
+        chosen = [[p for p in hits if abs(p - anchor) <= WINDOW] for hits in group_positions[1:]]
+        if not all(chosen):
+            continue
+        # at least one word of the match must lie outside the masked name
+        if masked and anchor in masked and all(set(c) <= masked for c in chosen):
+            continue
+        return anchor
     return None
 
 
@@ -253,72 +358,3 @@ def resolve_category(category: str | None) -> tuple[str, ...]:
     if slug in CATEGORY_PATTERNS:
         return (slug,)
     return detect_mechanisms(category.replace("_", " "))
-
-
-@lru_cache(maxsize=4096)
-def component_variants(component: str, aliases: tuple[str, ...] = ()) -> tuple[tuple[str, ...], ...]:
-    """Build the token sequences under which a component may be named.
-
-    A name is also tried without a trailing pod or replica hash (``checkout-api-7f9c`` ->
-    ``checkout-api``) and without a domain (``db-1.prod.internal`` -> ``db-1``).
-
-    Args:
-        component: The label's component.
-        aliases: Further names of the same component.
-
-    Returns:
-        Distinct stem sequences, longest first.
-    """
-    variants: set[tuple[str, ...]] = set()
-    for name in (component, *aliases):
-        if not name or not name.strip():
-            continue
-        for candidate in (name, name.split(".")[0]):
-            tokens = [stem(t) for t in tokenize(candidate)]
-            while len(tokens) > 1 and _looks_like_hash(tokens[-1]):
-                variants.add(tuple(tokens))
-                tokens = tokens[:-1]
-            if tokens:
-                variants.add(tuple(tokens))
-    return tuple(sorted(variants, key=len, reverse=True))
-
-
-def _looks_like_hash(token: str) -> bool:
-    """Pod template hashes and replica ids mix letters and digits: 7f9c, x2lq9, 5d8b6c."""
-    return 4 <= len(token) <= 10 and any(c.isdigit() for c in token) and any(c.isalpha() for c in token)
-
-
-def find_component(text: str, variants: Sequence[tuple[str, ...]]) -> tuple[str, ...] | None:
-    """Find the first variant whose token sequence occurs in a text.
-
-    Args:
-        text: A root-cause statement, with negated spans already removed.
-        variants: Output of ``component_variants``.
-
-    Returns:
-        The matching variant, or None.
-    """
-    stems = [stem(t) for t in tokenize(text)]
-    for variant in variants:
-        if _contains_sequence(stems, variant):
-            return variant
-    # names written as one word or split differently: "CoreDNS" vs "coredns", "orders db"
-    # vs "ordersdb"; compared on raw tokens joined without separators
-    raw = tokenize(text)
-    joined = {"".join(raw[i : i + k]) for k in (1, 2, 3) for i in range(len(raw) - k + 1)}
-    for variant in variants:
-        if len("".join(variant)) >= 4 and "".join(variant) in {stem(j) for j in joined}:
-            return variant
-    return None
-
-
-def _contains_sequence(stems: Sequence[str], sequence: Iterable[str]) -> bool:
-    seq = tuple(sequence)
-    n = len(seq)
-    if n == 0:
-        return False
-    first = seq[0]
-    for i in range(len(stems) - n + 1):
-        if stems[i] == first and tuple(stems[i : i + n]) == seq:
-            return True
-    return False
