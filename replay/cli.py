@@ -208,12 +208,21 @@ def validate(dataset: Path, default_book: str | None, columns: tuple[str, ...], 
 @click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--scorer", "scorers", multiple=True, help="Scorer name or module:attribute. Repeatable. "
               "[default: the run's scorers, else the built-in defaults]")
+@click.option("--calibrate", is_flag=True, help="Measure each scorer's agreement with human verdicts (the "
+              "dataset's human_verdict column, or --labels) and store it in the run as calibration.json.")
+@click.option("--labels", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="CSV, JSON lines or Parquet file of human verdicts with incident_id, human_verdict and "
+              "optionally book_name. Implies --calibrate.")
 @_report_errors
-def score(run_dir: Path, scorers: tuple[str, ...]) -> None:
+def score(run_dir: Path, scorers: tuple[str, ...], calibrate: bool, labels: Path | None) -> None:
     """Score a finished run again, without calling the API, and re-render its report."""
     from replay.reporting import render_report, score_run_dir
 
     scores = score_run_dir(run_dir, scorers or None)
+    if calibrate or labels is not None:
+        from replay.scoring.calibration import calibrate_run, format_calibration
+
+        click.echo(format_calibration(calibrate_run(run_dir, labels)))
     path, summary = render_report(run_dir)
     click.echo(f"scored {scores['execution_key'].nunique()} executions with {scores['scorer'].nunique()} scorers")
     _print_summary(summary)

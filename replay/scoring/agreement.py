@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-__all__ = ["AGREEMENT_COLUMNS", "agreement", "cohen_kappa", "normalize_verdict"]
+__all__ = ["AGREEMENT_COLUMNS", "agreement", "agreement_table", "cohen_kappa", "normalize_verdict"]
 
 AGREEMENT_COLUMNS: tuple[str, ...] = (
     "scorer", "n", "n_unscored", "accuracy", "kappa", "binary_accuracy", "binary_kappa",
@@ -49,10 +49,7 @@ def agreement(scores: pd.DataFrame, incidents: pd.DataFrame, human_column: str =
     """Measure how each scorer agrees with the human verdicts of the incidents.
 
     Executions are joined to their incident's verdict by ``incident_id``. Unscored rows
-    and unreadable human verdicts are left out. ``accuracy`` and ``kappa`` compare the
-    three verdicts; the ``binary_`` columns compare correct against not correct;
-    ``best_threshold`` is the smallest score cut (score >= cut means correct) that
-    maximises binary accuracy.
+    and unreadable human verdicts are left out. See ``agreement_table`` for the columns.
 
     Args:
         scores: The scores frame.
@@ -72,7 +69,24 @@ def agreement(scores: pd.DataFrame, incidents: pd.DataFrame, human_column: str =
     human = human.dropna(subset=["human"])
     if human.empty:
         return pd.DataFrame(columns=AGREEMENT_COLUMNS)
-    frame = scores.merge(human[["incident_id", "human"]], on="incident_id", how="inner")
+    return agreement_table(scores.merge(human[["incident_id", "human"]], on="incident_id", how="inner"))
+
+
+def agreement_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Compare machine and human verdicts that are already side by side.
+
+    ``accuracy`` and ``kappa`` compare the three verdicts; the ``binary_`` columns compare
+    correct against not correct; ``best_threshold`` is the smallest score cut (score >=
+    cut means correct) that maximises binary accuracy. Unscored rows are counted in
+    ``n_unscored`` and left out of every other column.
+
+    Args:
+        frame: One row per execution and scorer with ``scorer``, ``verdict``, ``score``
+            and ``human`` (a normalised verdict, see ``normalize_verdict``).
+
+    Returns:
+        One row per scorer with ``AGREEMENT_COLUMNS``.
+    """
     rows = []
     for name, group in frame.groupby("scorer", sort=True):
         scored = group[group["verdict"] != "unscored"]
