@@ -3,7 +3,8 @@
 A scorer is any callable ``scorer(label, highlights) -> Score`` with ``name`` and
 ``version`` attributes. Scorers judge the *answer*; an execution whose status is not
 ``ok`` never reaches a scorer (the pipeline records it as unscored with the status as the
-reason).
+reason). A scorer may also have a ``finish()`` method, which the pipeline calls once after
+the last execution of a pass.
 
 Empty and inconclusive answers: an execution that finished with status ``ok`` but whose
 highlights are empty, or say that no root cause was found, is scored ``incorrect`` with

@@ -2,13 +2,16 @@
 
 Talks to any OpenAI-compatible ``POST {base_url}/chat/completions`` endpoint with httpx.
 The base URL, key and model come from the factory's arguments or from the environment
-(``REPLAY_JUDGE_URL``, ``REPLAY_JUDGE_API_KEY``, ``REPLAY_JUDGE_MODEL``). The key is sent
-only in the ``Authorization`` header and never logged or stored.
+(``REPLAY_JUDGE_URL``, ``REPLAY_JUDGE_API_KEY``, ``REPLAY_JUDGE_MODEL``, and optionally
+``REPLAY_JUDGE_RATE`` in calls per second and ``REPLAY_JUDGE_MAX_ERROR_RATE`` as a
+fraction). The key is sent only in the ``Authorization`` header and never logged or stored.
 
 A reply that cannot be parsed is ``unscored``, never ``incorrect``. Replies are cached
 by everything that changes a verdict: model, prompt version, rubric text, temperature,
 label and extracted statement. When more than ``max_error_rate`` of the calls (after
-``min_calls_for_rate``) fail or are unparseable, the judge raises ``RemoteCallError``.
+``min_calls_for_rate``) fail or are unparseable, the judge raises ``RemoteCallError``; at
+the end of a scoring pass ``finish`` checks the same rate over however few calls were made,
+so a pass over a handful of executions that all failed fails too.
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ logger = logging.getLogger(__name__)
 URL_ENV = "REPLAY_JUDGE_URL"
 KEY_ENV = "REPLAY_JUDGE_API_KEY"
 MODEL_ENV = "REPLAY_JUDGE_MODEL"
+RATE_ENV = "REPLAY_JUDGE_RATE"
+MAX_ERROR_RATE_ENV = "REPLAY_JUDGE_MAX_ERROR_RATE"
+DEFAULT_RATE_PER_S = 2.0
+DEFAULT_MAX_ERROR_RATE = 0.2
 PROMPT_VERSION = "rca-judge-1"
 
 DEFAULT_RUBRIC = """You grade the root cause named by an automated incident investigation.
@@ -172,12 +179,28 @@ class LLMJudge:
             raise TypeError(f"message content is {type(content).__name__}, expected a string")
         return content
 
+    def finish(self) -> None:
+        """End a scoring pass: check its error rate, then start counting afresh.
+
+        Raises:
+            RemoteCallError: When more than ``max_error_rate`` of the pass's calls failed,
+                however few calls there were.
+        """
+        calls, failures = self.calls, self.failures
+        self.calls = self.failures = 0
+        if calls and failures / calls > self.max_error_rate:
+            raise RemoteCallError(self._error_rate_message(failures, calls))
+
     def _count_failure(self) -> None:
         self.failures += 1
         if self.calls >= self.min_calls_for_rate and self.failures / self.calls > self.max_error_rate:
-            raise RemoteCallError(
-                f"LLM judge failed {self.failures} of {self.calls} calls, above the maximum error rate "
-                f"{self.max_error_rate:.0%}; check the endpoint {self.base_url} and model {self.model!r}")
+            raise RemoteCallError(self._error_rate_message(self.failures, self.calls))
+
+    def _error_rate_message(self, failures: int, calls: int) -> str:
+        return (f"LLM judge failed {failures} of {calls} calls, above the maximum error rate "
+                f"{self.max_error_rate:.0%}, so scoring stopped and no judge scores were written; check "
+                f"the endpoint {self.base_url} and model {self.model!r} ({URL_ENV}, {MODEL_ENV}), or raise "
+                f"{MAX_ERROR_RATE_ENV}")
 
     def _store(self, key: str, parsed: dict[str, Any]) -> None:
         self._cache[key] = parsed
@@ -212,6 +235,16 @@ def _parse_verdict(reply: str) -> dict[str, Any] | None:
     return None
 
 
+def _env_number(name: str, default: float) -> float:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return float(text)
+    except ValueError:
+        raise ConfigError(f"{name}={text!r} is not a number; set it to a number such as {default}") from None
+
+
 def _describe(exc: Exception) -> str:
     if isinstance(exc, httpx.HTTPStatusError):
         return f"HTTP {exc.response.status_code}"
@@ -220,8 +253,8 @@ def _describe(exc: Exception) -> str:
 
 def llm_judge(*, base_url: str | None = None, api_key: str | None = None, model: str | None = None,
               rubric: str = DEFAULT_RUBRIC, prompt_version: str = PROMPT_VERSION,
-              temperature: float = 0.0, timeout_s: float = 60.0, rate_per_s: float = 2.0,
-              max_error_rate: float = 0.2, min_calls_for_rate: int = 10,
+              temperature: float = 0.0, timeout_s: float = 60.0, rate_per_s: float | None = None,
+              max_error_rate: float | None = None, min_calls_for_rate: int = 10,
               cache_path: str | Path | None = None, preflight: bool = True,
               transport: httpx.BaseTransport | None = None) -> LLMJudge:
     """Build an LLM-judge scorer.
@@ -237,8 +270,9 @@ def llm_judge(*, base_url: str | None = None, api_key: str | None = None, model:
         prompt_version: Stored with every score and part of the cache key.
         temperature: Sampling temperature sent to the model.
         timeout_s: Timeout of one call, in seconds.
-        rate_per_s: Maximum calls per second.
-        max_error_rate: Fraction of failed or unparseable calls that aborts scoring.
+        rate_per_s: Maximum calls per second; default ``$REPLAY_JUDGE_RATE``, else 2.
+        max_error_rate: Fraction of failed or unparseable calls that aborts scoring;
+            default ``$REPLAY_JUDGE_MAX_ERROR_RATE``, else 0.2.
         min_calls_for_rate: Calls made before the error rate is checked.
         cache_path: JSON-lines file that keeps verdicts across runs.
         preflight: Check the endpoint with one call before the first real one.
@@ -250,6 +284,9 @@ def llm_judge(*, base_url: str | None = None, api_key: str | None = None, model:
     Raises:
         ConfigError: When the URL or model is missing, or a number is out of range.
     """
+    rate_per_s = rate_per_s if rate_per_s is not None else _env_number(RATE_ENV, DEFAULT_RATE_PER_S)
+    if max_error_rate is None:
+        max_error_rate = _env_number(MAX_ERROR_RATE_ENV, DEFAULT_MAX_ERROR_RATE)
     base_url = base_url or os.environ.get(URL_ENV)
     model = model or os.environ.get(MODEL_ENV)
     api_key = api_key if api_key is not None else os.environ.get(KEY_ENV)
@@ -258,9 +295,10 @@ def llm_judge(*, base_url: str | None = None, api_key: str | None = None, model:
     if not model:
         raise ConfigError(f"the LLM judge needs a model name: set {MODEL_ENV}")
     if rate_per_s <= 0:
-        raise ConfigError(f"judge rate must be positive, got {rate_per_s!r}")
+        raise ConfigError(f"judge rate must be positive, got {rate_per_s!r} (argument rate_per_s or {RATE_ENV})")
     if not 0 <= max_error_rate <= 1:
-        raise ConfigError(f"judge max_error_rate must be in [0, 1], got {max_error_rate!r}")
+        raise ConfigError(f"judge max_error_rate must be in [0, 1], got {max_error_rate!r} "
+                          f"(argument max_error_rate or {MAX_ERROR_RATE_ENV})")
     for field in ("{root_cause}", "{statement}"):
         if field not in rubric:
             raise ConfigError(f"judge rubric must contain the field {field}")

@@ -4,7 +4,8 @@ Executions whose status is not ``ok`` are ``unscored`` with the status as the re
 scorer that raises on one execution gives ``unscored`` for that execution, and the
 execution key is logged. A ``ReplayError``, such as a judge over its error rate or a
 broken user scorer, stops scoring, because every further execution would fail the same
-way.
+way. After the last execution, a scorer's optional ``finish()`` method is called, and
+the ``ReplayError`` it may raise also stops scoring.
 """
 
 from __future__ import annotations
@@ -108,6 +109,11 @@ def score_run(results: pd.DataFrame, incidents: pd.DataFrame,
                 "extracted_root_cause": score.extracted,
                 "evidence_json": json.dumps(score.evidence, default=str, sort_keys=True) if score.evidence else None,
             })
+    for scorer in built:
+        # a scorer may check the whole pass, as the LLM judge checks its error rate
+        finish = getattr(scorer, "finish", None)
+        if callable(finish):
+            finish()
     logger.info("scored %d executions with %d scorers", len(results), len(built))
     table = pa.Table.from_pylist(rows, schema=SCORES_SCHEMA) if rows else SCORES_SCHEMA.empty_table()
     return table.to_pandas()

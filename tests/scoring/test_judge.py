@@ -4,71 +4,28 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
-import threading
-import time
 
 import pytest
-import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.routing import Route
 
 from replay.errors import ConfigError, RemoteCallError
 from replay.models import Label
 from replay.scoring.judge import llm_judge
+from tests.scoring.judge_stub import serve_stub
 
 KEY = "sk-test-secret-123"
 LABEL = Label(root_cause="disk full on db-1", component="db-1", category="disk_full")
 
 
-class StubChat:
-    """Chat server whose next replies the test sets; records every request."""
-
-    def __init__(self) -> None:
-        self.replies: list[object] = []
-        self.requests: list[dict] = []
-        self.auth: list[str | None] = []
-
-    async def completions(self, request: Request):
-        body = await request.json()
-        self.requests.append(body)
-        self.auth.append(request.headers.get("authorization"))
-        reply = self.replies.pop(0) if self.replies else '{"verdict": "correct", "explanation": "same"}'
-        if reply == "HTTP500":
-            return PlainTextResponse("boom", status_code=500)
-        if reply == "NOT_JSON":
-            return PlainTextResponse("<html>oops</html>")
-        return JSONResponse({"choices": [{"message": {"role": "assistant", "content": reply}}]})
-
-
 @pytest.fixture(scope="module")
 def server():
-    stub = StubChat()
-    app = Starlette(routes=[Route("/v1/chat/completions", stub.completions, methods=["POST"])])
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started:
-        assert time.monotonic() < deadline, "stub server did not start"
-        time.sleep(0.01)
-    yield stub, f"http://127.0.0.1:{port}/v1"
-    uv.should_exit = True
-    thread.join(timeout=5)
+    with serve_stub() as served:
+        yield served
 
 
 @pytest.fixture
 def stub(server):
     stub, url = server
-    stub.replies.clear()
-    stub.requests.clear()
-    stub.auth.clear()
+    stub.reset()
     return stub, url
 
 
@@ -188,3 +145,38 @@ def test_cache_file_lines(stub, tmp_path):
     entry = json.loads(cache.read_text().splitlines()[0])
     assert entry["verdict"] == "correct"
     assert KEY not in cache.read_text()
+
+
+def test_finish_checks_small_pass(stub):
+    chat, url = stub
+    chat.replies[:] = ["HTTP500", "HTTP500"]
+    judge = make(url, preflight=False)
+    for index in range(2):
+        assert judge(LABEL, f"Root cause: x{index}").verdict == "unscored"
+    with pytest.raises(RemoteCallError, match="failed 2 of 2 calls.*no judge scores were written"):
+        judge.finish()
+    assert judge.calls == 0
+    judge.finish()
+
+
+def test_finish_under_rate_passes(stub):
+    chat, url = stub
+    chat.replies[:] = ["HTTP500"]
+    judge = make(url, preflight=False, max_error_rate=0.5)
+    for index in range(3):
+        judge(LABEL, f"Root cause: y{index}")
+    judge.finish()
+
+
+def test_rate_settings_from_env(monkeypatch):
+    monkeypatch.setenv("REPLAY_JUDGE_RATE", "40")
+    monkeypatch.setenv("REPLAY_JUDGE_MAX_ERROR_RATE", "0.05")
+    judge = llm_judge(base_url="http://127.0.0.1:1", model="m", preflight=False)
+    assert judge.min_interval_s == pytest.approx(1 / 40)
+    assert judge.max_error_rate == 0.05
+
+
+def test_rate_env_not_number(monkeypatch):
+    monkeypatch.setenv("REPLAY_JUDGE_RATE", "fast")
+    with pytest.raises(ConfigError, match="REPLAY_JUDGE_RATE='fast' is not a number"):
+        llm_judge(base_url="http://127.0.0.1:1", model="m")
