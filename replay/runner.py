@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import os
 import secrets
+import shlex
 import signal
 import sys
 import time
@@ -112,23 +113,28 @@ def run_replay(
     manifest.update(status="running", planned_executions=total + len(loaded.invalid_rows))
     write_manifest(run_dir, manifest)
 
-    # plan what is left
-    compact_run(run_dir, manifest["run_id"])
-    done = _finished_keys(run_dir, retry_failed)
-    plan = (p for p in plan_executions(incidents, books, settings.repeat) if p.key not in done)
-    remaining = total - sum(1 for key in done if not key.startswith("-/"))
-    logger.info("run %s: %d executions planned, %d already finished, %d to run", manifest["run_id"], total,
-                total - remaining, remaining)
+    try:
+        # plan what is left
+        compact_run(run_dir, manifest["run_id"])
+        done = _finished_keys(run_dir, retry_failed)
+        plan = (p for p in plan_executions(incidents, books, settings.repeat) if p.key not in done)
+        remaining = total - sum(1 for key in done if not key.startswith("-/"))
+        logger.info("run %s: %d executions planned, %d already finished, %d to run", manifest["run_id"], total,
+                    total - remaining, remaining)
 
-    # execute
-    progress = RunProgress(total=max(remaining, 0))
-    with JournalWriter(run_dir) as journal:
-        if resume is None:
-            journal.append_many(_invalid_input_results(loaded, books))
-        outcome = anyio.run(_execute, plan, settings, simulator, loaded.incidents, journal, progress)
+        # execute
+        progress = RunProgress(total=max(remaining, 0))
+        with JournalWriter(run_dir) as journal:
+            if resume is None:
+                journal.append_many(_invalid_input_results(loaded, books))
+            outcome = anyio.run(_execute, plan, settings, simulator, loaded.incidents, journal, progress)
 
-    # store, score and report
-    return finish_run(run_dir, manifest, attempt, outcome, started, progress)
+        # store, score and report
+        return finish_run(run_dir, manifest, attempt, outcome, started, progress)
+    except KeyboardInterrupt:
+        # Ctrl-C outside the execution phase, which handles it itself (before the engine
+        # listens for it, or while scoring). The journal contains every finished execution.
+        return _close_interrupted(run_dir, manifest, attempt, started)
 
 
 def finish_run(
@@ -152,16 +158,36 @@ def finish_run(
     write_manifest(run_dir, manifest)
     report_path, summary = score_and_report(run_dir)
 
-    resume_command = None
-    if status in ("stopped", "aborted"):
-        resume_command = f"replay run --resume {run_dir}"
-        if manifest.get("simulator"):
-            resume_command += " --simulator"
+    resume_command = _resume_command(run_dir, manifest) if status in ("stopped", "aborted") else None
     return RunOutcome(
         run_dir=run_dir, status=status, exit_code=outcome.exit_code, reason=outcome.reason, report_path=report_path,
         summary=summary, executions=table.num_rows, counts={str(k): int(v) for k, v in counts.items()},
         wall_time_s=time.monotonic() - started, resume_command=resume_command,
     )
+
+
+def _close_interrupted(run_dir: Path, manifest: dict[str, Any], attempt: dict[str, Any], started: float) -> RunOutcome:
+    """Mark the run stopped after a Ctrl-C outside the execution phase, and offer the resume command."""
+    reason = "interrupted (Ctrl-C)"
+    logger.warning("interrupted: keeping the finished executions of run %s", manifest["run_id"])
+    table = compact_run(run_dir, manifest["run_id"])
+    counts = {str(k): int(v) for k, v in table.column("status").to_pandas().value_counts().items()}
+    attempt.update(finished_at=_iso_now(), status="stopped", reason=reason)
+    manifest.update(status="stopped", finished_at=attempt["finished_at"], counts=counts, reason=reason)
+    write_manifest(run_dir, manifest)
+    report = run_dir / "report.html"
+    return RunOutcome(
+        run_dir=run_dir, status="stopped", exit_code=130, reason=reason,
+        report_path=report if report.exists() else None, executions=table.num_rows, counts=counts,
+        wall_time_s=time.monotonic() - started, resume_command=_resume_command(run_dir, manifest),
+    )
+
+
+def _resume_command(run_dir: Path, manifest: dict[str, Any]) -> str:
+    command = f"replay run --resume {shlex.quote(str(run_dir))}"
+    if manifest.get("simulator"):
+        command += " --simulator"
+    return command
 
 
 async def _execute(plan, settings: RunSettings, simulator: bool, world: list[Incident], journal: JournalWriter,

@@ -25,7 +25,7 @@ from tests.reliability.support import (
     wait_until,
 )
 
-LIMIT = 48
+LIMIT = 36
 CONCURRENCY = 12
 # the engine checks for a stop request between executions, so one that had already taken its
 # rate slot when the signal arrived may still start a moment later
@@ -53,7 +53,7 @@ def _printed_resume_command(stdout: str) -> list[str]:
 
 @pytest.mark.slow
 def test_sigint_stops_and_resumes(tmp_path: Path) -> None:
-    started, run_dir = _start(tmp_path, latency="0.4")
+    started, run_dir = _start(tmp_path, latency="0.25")
     signalled_at = dt.datetime.now(dt.timezone.utc)
     started.process.send_signal(signal.SIGINT)
 
@@ -84,8 +84,8 @@ def test_sigint_stops_and_resumes(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_second_sigint_cancels(tmp_path: Path) -> None:
-    # books answer in 1.6 to 3.2 s at this scale, so executions are in flight at the second signal
-    started, run_dir = _start(tmp_path, latency="0.4")
+    # books take 1 to 2 s at this scale, so executions are in flight at the second signal
+    started, run_dir = _start(tmp_path, latency="0.25")
     started.process.send_signal(signal.SIGINT)
     wait_until(lambda: "waiting for in-flight ones to finish" in started.stderr, what="the first stop message")
     time.sleep(0.2)
@@ -107,3 +107,31 @@ def test_second_sigint_cancels(tmp_path: Path) -> None:
     assert set(final["status"]) == {"ok"}
     assert (final.loc[sorted(cancelled), "attempts"] >= 1).all()
 
+
+
+def test_sigint_while_scoring(tmp_path: Path) -> None:
+    out = tmp_path / "runs"
+    started = start_replay("run", SAMPLE, "--simulator", "--simulator-latency", "0", "--limit", LIMIT, "--out", out,
+                           cwd=tmp_path, name="scoring")
+    # every execution is journaled: the run is closing, compacting or scoring now
+    wait_until(lambda: only_run_dir(out) is not None and (
+        count_journaled(only_run_dir(out)) >= LIMIT or (only_run_dir(out) / "results.parquet").exists()
+        and len(read_results(only_run_dir(out))) == LIMIT), what="every execution to finish")
+    started.process.send_signal(signal.SIGINT)
+
+    code = started.wait()
+    run_dir = only_run_dir(out)
+    assert run_dir is not None
+    if code == 0:
+        pytest.skip("the run finished before the interrupt arrived")
+    assert code == 130, started.stderr
+    assert "Traceback" not in started.stderr
+    assert read_manifest(run_dir)["status"] == "stopped"
+    assert "resume with:" in started.stdout
+
+    resumed = subprocess.run(_printed_resume_command(started.stdout), cwd=tmp_path, capture_output=True, text=True,
+                             timeout=PROCESS_TIMEOUT_S, env=replay_env())
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(read_results(run_dir)) == LIMIT
+    assert (run_dir / "scores.parquet").exists()
+    assert read_manifest(run_dir)["status"] == "completed"
