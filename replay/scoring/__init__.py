@@ -28,6 +28,7 @@ __all__ = [
     "score_run",
     "summarize",
     "summarize_repeats",
+    "summarize_stability",
     "wilson_interval",
 ]
 
@@ -38,6 +39,7 @@ _LAZY = {
     "bootstrap_mean_interval": "replay.scoring.stats",
     "summarize": "replay.scoring.stats",
     "summarize_repeats": "replay.scoring.stats",
+    "summarize_stability": "replay.scoring.stats",
     "wilson_interval": "replay.scoring.stats",
 }
 

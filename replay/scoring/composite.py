@@ -36,7 +36,7 @@ class CompositeScorer:
     """The default root-cause scorer; see the module docstring for its rules."""
 
     name = "rca"
-    version = "1"
+    version = "2"
 
     def __init__(self, *, confirm_coverage: float = 0.5, rescue_coverage: float = 0.8,
                  fallback: Thresholds = Thresholds(correct=0.6, partial=0.3)) -> None:

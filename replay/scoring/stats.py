@@ -1,7 +1,8 @@
 """Aggregate statistics over scored executions, per group and over repeats.
 
 Per group: accuracy with Wilson intervals, mean score with bootstrap intervals, failure
-rates and latency percentiles. Over repeats: consistency, majority vote and pass@k.
+rates and latency percentiles. Over repeats: consistency, majority vote and pass@k, per
+incident (``summarize_repeats``) and per book (``summarize_stability``).
 Agreement with human verdicts lives in ``replay.scoring.agreement`` and is re-exported.
 """
 
@@ -25,6 +26,7 @@ __all__ = [
     "pick_scorer",
     "summarize",
     "summarize_repeats",
+    "summarize_stability",
     "wilson_interval",
 ]
 
@@ -34,6 +36,11 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "mean_score", "mean_score_low", "mean_score_high",
     "error_rate", "timeout_rate", "no_data_rate",
     "latency_p50_s", "latency_p90_s", "latency_p99_s",
+)
+
+STABILITY_COLUMNS: tuple[str, ...] = (
+    "n_incidents", "repeats", "consistency", "consistency_low", "consistency_high",
+    "n_unstable", "unstable_rate", "majority_accuracy", "pass_at_1", "pass_at_k",
 )
 
 # resamples drawn per batch, so 10,000 values x 2,000 resamples never sit in memory at once
@@ -226,6 +233,46 @@ def summarize_repeats(scores: pd.DataFrame, scorer: str | None = None, k: int | 
             "mean_score": float(scored["score"].mean()) if n else math.nan,
         })
     return pd.DataFrame(rows, columns=columns)
+
+
+def summarize_stability(scores: pd.DataFrame, scorer: str | None = None) -> pd.DataFrame:
+    """Summarise per book how stable a book's verdicts are across repeated executions.
+
+    Only incidents with at least two scored repeats count, so a run without ``--repeat``
+    gives an empty frame and the report can leave the section out.
+
+    Args:
+        scores: The scores frame.
+        scorer: Scorer whose verdicts count; default ``rca`` or the first present.
+
+    Returns:
+        One row per ``book_name`` with ``STABILITY_COLUMNS``: ``n_incidents`` (incidents
+        with two or more scored repeats), ``repeats`` (the median number of scored
+        repeats, the k of ``pass_at_k``), ``consistency`` (mean share of an incident's
+        repeats that agree with its majority verdict) with a bootstrap 95% interval,
+        ``n_unstable`` and ``unstable_rate`` (incidents whose repeats disagree),
+        ``majority_accuracy`` (incidents whose majority verdict is correct),
+        ``pass_at_1`` (mean share of correct repeats) and ``pass_at_k`` (mean chance
+        that at least one of k repeats is correct).
+    """
+    per_incident = summarize_repeats(scores, scorer=scorer)
+    per_incident = per_incident[per_incident["n_scored"] >= 2]
+    if per_incident.empty:
+        return pd.DataFrame(columns=["book_name", *STABILITY_COLUMNS])
+    rows = []
+    for book, group in per_incident.groupby("book_name", dropna=False, sort=True):
+        consistency = group["consistency"].astype(float).to_numpy()
+        low, high = bootstrap_mean_interval(consistency)
+        unstable = int((consistency < 1.0).sum())
+        rows.append({
+            "book_name": book, "n_incidents": len(group), "repeats": int(group["n_scored"].median()),
+            "consistency": float(consistency.mean()), "consistency_low": low, "consistency_high": high,
+            "n_unstable": unstable, "unstable_rate": unstable / len(group),
+            "majority_accuracy": float((group["majority_verdict"] == "correct").mean()),
+            "pass_at_1": float((group["n_correct"] / group["n_scored"]).mean()),
+            "pass_at_k": float(group["pass_at_k"].astype(float).mean()),
+        })
+    return pd.DataFrame(rows, columns=["book_name", *STABILITY_COLUMNS])
 
 
 def _pass_at_k(n: int, c: int, k: int) -> float:
