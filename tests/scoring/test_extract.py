@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from replay.scoring.extract import extract_root_cause
+from replay.scoring.extract import _HEDGE_SPLIT, _may_hedge, extract_root_cause
+from replay.scoring.text import _BACKWARD_CUES, _FORWARD_CUES, _NEGATION_HINTS
 
 API_EXAMPLE = (
     "Root cause: Database connection pool exhaustion. The CPU spike correlates with increased "
@@ -106,3 +109,44 @@ def test_markdown_marker():
 def test_long_statement_truncated():
     extraction = extract_root_cause("Root cause: " + "word " * 1000)
     assert len(extraction.statement) <= 600
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Root cause: Deploy v4.19.3 shipped a serializer change that threw on legacy values; checkout-api "
+        "returned 5xx until the release was rolled back. The saturation of checkout-api rose 18 minutes "
+        "before the alert and correlates with it. 6 of 7 checks point the same way. Immediate action: "
+        "Roll back checkout-api.",
+        "Root cause: checkout-api exhausted its connection pool (connection pool, exhausted). The p99 latency "
+        "of checkout-api rose 3 minutes before the alert and correlates with it.",
+    ],
+)
+def test_supporting_sentence_not_in_statement(text):
+    extraction = extract_root_cause(text)
+    assert "correlates" not in extraction.statement
+    assert "checks point" not in extraction.statement
+    assert len(extraction.hypotheses) == 1
+
+
+WORDS = ("alternatively", "or", "possibly", "perhaps", "maybe", "another", "possibility", "a", "second",
+         "secondary", "hypothesis", "less", "likely", "(2)", "1)", "2)", "candidate", "option", "the", "deploy",
+         "not", "never", "isn't", "caused", "by", "rather", "than", "instead", "of", "unrelated", "to", "no",
+         "evidence", "sign", "indication", "ruled", "out", "excluded", "was", "innocent", "red", "herring",
+         "because", "disk", "full", ",", ";", ".")
+
+
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=12))
+def test_hedge_shortcut_never_skips_split(words):
+    """The cheap hedge test may say yes too often, never no when the pattern splits."""
+    statement = " ".join(words)
+    assert _may_hedge(statement) or len(_HEDGE_SPLIT.split(statement)) == 1
+
+
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=12))
+def test_negation_shortcut_never_skips_cue(words):
+    text = " ".join(words)
+    lowered = text.lower()
+    if not any(hint in lowered for hint in _NEGATION_HINTS):
+        assert _FORWARD_CUES.search(text) is None
+        assert _BACKWARD_CUES.search(text) is None
