@@ -15,13 +15,15 @@ sees a half-written file.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -31,6 +33,7 @@ from replay.journal import read_journal, segment_paths
 from replay.models import ExecutionResult
 
 __all__ = [
+    "KEY_COLUMNS",
     "RESULTS_SCHEMA",
     "SCHEMA_VERSION",
     "compact_run",
@@ -82,6 +85,11 @@ RESULTS_SCHEMA = pa.schema(
 
 _NESTED = ("action_results", "gadgets_highlights", "actionable_mitigations")
 
+KEY_COLUMNS = ("execution_key", "incident_id", "book_name", "repeat", "status")
+"""The columns ``compact_run`` returns."""
+# journaled results converted and written at a time by compact_run
+COMPACT_CHUNK = 1000
+
 
 def results_table(results: Sequence[ExecutionResult], run_id: str) -> pa.Table:
     """Build the results table, with the fixed schema, from result records."""
@@ -108,47 +116,99 @@ def write_table(table: pa.Table, path: Path) -> None:
 
 
 def compact_run(run_dir: Path, run_id: str) -> pa.Table:
-    """Merge the journal into ``results.parquet`` and return the merged table.
+    """Merge the journal into ``results.parquet``; return the merged file's key columns.
 
-    The latest record of an execution wins (a retried failure replaces the failure). The
-    journal segments are deleted only after the new file is written and read back with the
-    expected row count.
+    The returned table holds ``KEY_COLUMNS`` (execution key, incident, book, repeat and
+    status) of every row; read the file for the rest. The latest record of an execution wins
+    (a retried failure replaces the failure). The journal is read and written in chunks of
+    ``COMPACT_CHUNK`` results, so memory does not grow with the run. The journal segments
+    are deleted only after the new file is written and read back with the expected row count.
     """
     run_dir = Path(run_dir)
     path = run_dir / RESULTS
     segments = segment_paths(run_dir)
-    journaled = results_table(list(read_journal(run_dir)), run_id)
     if not segments and path.exists():
-        return pq.read_table(path)
+        return pq.read_table(path, columns=list(KEY_COLUMNS))
 
-    parts = [pq.read_table(path).cast(RESULTS_SCHEMA)] if path.exists() else []
-    parts.append(journaled)
-    merged = pa.concat_tables(parts)
-    keys = merged.column("execution_key").to_pandas()
-    merged = merged.filter(pa.array(~keys.duplicated(keep="last").to_numpy()))
-    write_table(merged, path)
+    tmp = path.with_name(path.name + ".tmp")
+    last_row: dict[str, int] = {}
+    rows = journaled = 0
+    with pq.ParquetWriter(tmp, RESULTS_SCHEMA, compression="zstd") as writer:
+        for table, from_journal in _compaction_chunks(path, run_dir, run_id):
+            writer.write_table(table)
+            for row, key in enumerate(table.column("execution_key").to_pylist(), start=rows):
+                last_row[key] = row
+            rows += table.num_rows
+            journaled += table.num_rows if from_journal else 0
+    if len(last_row) < rows:
+        # a key seen twice (a resumed run retried it): keep each key's last row only
+        _keep_rows(tmp, sorted(last_row.values()))
+    _replace(tmp, path)
 
     # verify before deleting anything
     written = pq.read_metadata(path).num_rows
-    if written != merged.num_rows:
-        msg = f"{path} holds {written} rows after compaction, expected {merged.num_rows}; the journal was kept."
+    if written != len(last_row):
+        msg = f"{path} holds {written} rows after compaction, expected {len(last_row)}; the journal was kept."
         raise StoreError(msg)
     for segment in segments:
         segment.unlink()
-    logger.info("compacted %d journaled executions into %s (%d rows)", journaled.num_rows, path, merged.num_rows)
-    return merged
+    logger.info("compacted %d journaled executions into %s (%d rows)", journaled, path, written)
+    return pq.read_table(path, columns=list(KEY_COLUMNS))
 
 
-def read_results(run_dir: Path) -> pd.DataFrame:
-    """Return the run's executions, including journaled ones not yet compacted."""
+def _compaction_chunks(path: Path, run_dir: Path, run_id: str) -> Iterator[tuple[pa.Table, bool]]:
+    """Yield the existing results, then the journal, as tables of at most COMPACT_CHUNK rows."""
+    if path.exists():
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=COMPACT_CHUNK):
+            yield pa.Table.from_batches([batch]).cast(RESULTS_SCHEMA), False
+    journal = read_journal(run_dir)
+    while chunk := list(itertools.islice(journal, COMPACT_CHUNK)):
+        yield results_table(chunk, run_id), True
+
+
+def _keep_rows(path: Path, keep: list[int]) -> None:
+    """Rewrite ``path`` with only the rows at the (sorted) positions ``keep``."""
+    filtered = path.with_name(path.name + ".dedup")
+    wanted = np.zeros(keep[-1] + 1 if keep else 0, dtype=bool)
+    wanted[keep] = True
+    start = 0
+    with pq.ParquetWriter(filtered, RESULTS_SCHEMA, compression="zstd") as writer:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=COMPACT_CHUNK):
+            mask = np.zeros(batch.num_rows, dtype=bool)
+            part = wanted[start:start + batch.num_rows]
+            mask[:len(part)] = part
+            start += batch.num_rows
+            writer.write_table(pa.Table.from_batches([batch]).filter(pa.array(mask)))
+    os.replace(filtered, path)
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def read_results(run_dir: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Return the run's executions, including journaled ones not yet compacted.
+
+    Args:
+        run_dir: the run directory.
+        columns: the columns to read (``execution_key`` is always read); None reads all.
+            Reading only what is needed keeps large runs small: the raw response bodies and
+            nested answers are most of a results file.
+    """
     run_dir = Path(run_dir)
     path = run_dir / RESULTS
-    parts = [pq.read_table(path).cast(RESULTS_SCHEMA)] if path.exists() else []
+    schema = RESULTS_SCHEMA
+    if columns is not None:
+        names = ["execution_key", *(name for name in columns if name != "execution_key")]
+        schema = pa.schema([RESULTS_SCHEMA.field(name) for name in names])
+    parts = [pq.read_table(path, columns=schema.names).cast(schema)] if path.exists() else []
     if segment_paths(run_dir):
         manifest = read_manifest(run_dir)
-        parts.append(results_table(list(read_journal(run_dir)), manifest.get("run_id", "")))
+        parts.append(results_table(list(read_journal(run_dir)), manifest.get("run_id", "")).select(schema.names))
     if not parts:
-        return RESULTS_SCHEMA.empty_table().to_pandas()
+        return schema.empty_table().to_pandas()
     frame = pa.concat_tables(parts).to_pandas()
     return frame.drop_duplicates("execution_key", keep="last").reset_index(drop=True)
 
