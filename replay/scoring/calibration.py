@@ -196,8 +196,9 @@ def read_calibration(run_dir: Path) -> dict[str, Any] | None:
 
 def format_calibration(calibration: dict[str, Any]) -> str:
     """Render a calibration as a plain-text table for the terminal."""
-    lines = [f"agreement with {calibration['n_verdicts']} human verdicts on {calibration['n_labeled_incidents']} "
-             f"incidents ({calibration['source']})"]
+    heading = (f"agreement with {calibration['n_verdicts']} human verdicts on "
+               f"{calibration['n_labeled_incidents']} incidents ({calibration['source']})")
+    lines = [heading]
     if calibration.get("n_unmatched_labels"):
         lines.append(f"{calibration['n_unmatched_labels']} verdicts match no execution of this run")
     lines.append(f"{'scorer':<12} {'n':>5} {'unscored':>8} {'accuracy':>8} {'kappa':>6} "

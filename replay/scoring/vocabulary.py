@@ -46,8 +46,8 @@ CATEGORY_PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "bad_deploy": (
         "bad|faulty|broken|buggy|defective|regression deploy|release|version|build|commit",
-        "deploy|release|version|build|commit bug|regress|crash|broke|break|introduc|defect|"
-        "null|exception|panic|threw|throw|5xx|chang",
+        ("deploy|release|version|build|commit bug|regress|crash|broke|break|introduc|defect|"
+         "null|exception|panic|threw|throw|5xx|chang"),
         "regression",
         "deploy|release|version|build roll|rolled|revert",
     ),
@@ -86,8 +86,8 @@ CATEGORY_PATTERNS: dict[str, tuple[str, ...]] = {
         "cpu steal",
     ),
     "dependency_outage": (
-        "upstream|downstream|dependency|third|vendor|provider|external|partner|saas outag|down|"
-        "unavailabl|fail|degrad|error|timeout|unreachabl|incident|unhealthy",
+        ("upstream|downstream|dependency|third|vendor|provider|external|partner|saas outag|down|"
+         "unavailabl|fail|degrad|error|timeout|unreachabl|incident|unhealthy"),
         # the label's component is the dependency itself: "an outage at CardBridge"
         "@component outag|down|unavailabl|degrad|unreachabl|503|incident",
     ),

@@ -114,12 +114,12 @@ def test_long_statement_truncated():
 @pytest.mark.parametrize(
     "text",
     [
-        "Root cause: Deploy v4.19.3 shipped a serializer change that threw on legacy values; checkout-api "
-        "returned 5xx until the release was rolled back. The saturation of checkout-api rose 18 minutes "
-        "before the alert and correlates with it. 6 of 7 checks point the same way. Immediate action: "
-        "Roll back checkout-api.",
-        "Root cause: checkout-api exhausted its connection pool (connection pool, exhausted). The p99 latency "
-        "of checkout-api rose 3 minutes before the alert and correlates with it.",
+        ("Root cause: Deploy v4.19.3 shipped a serializer change that threw on legacy values; checkout-api "
+         "returned 5xx until the release was rolled back. The saturation of checkout-api rose 18 minutes "
+         "before the alert and correlates with it. 6 of 7 checks point the same way. Immediate action: "
+         "Roll back checkout-api."),
+        ("Root cause: checkout-api exhausted its connection pool (connection pool, exhausted). The p99 latency "
+         "of checkout-api rose 3 minutes before the alert and correlates with it."),
     ],
 )
 def test_supporting_sentence_not_in_statement(text):
