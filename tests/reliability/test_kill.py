@@ -22,6 +22,7 @@ from tests.reliability.support import (
     read_results,
     run_replay,
     start_replay,
+    wait_until,
 )
 
 SEED = 20261204
@@ -29,6 +30,8 @@ MIN_KILLS = 10
 # the first process needs about a second to import and load the dataset; later kills land
 # anywhere in startup, compaction, execution, scoring and reporting
 DELAY_RANGE_S = (0.3, 4.0)
+# delay of the kill after this invocation journaled its first execution
+PROGRESS_DELAY_RANGE_S = (0.0, 1.5)
 # fields that must not change once an execution is journaled
 KEPT_FIELDS = ("status", "attempts", "started_at", "finished_at", "highlights", "error")
 
@@ -54,6 +57,17 @@ def _snapshot(run_dir: Path) -> dict[str, dict[str, Any]]:
     return executions
 
 
+def _count_on_disk(out: Path) -> int:
+    """Return how many distinct executions the run under ``out`` has journaled or compacted."""
+    run_dir = only_run_dir(out)
+    if run_dir is None:
+        return 0
+    keys = {record["execution_key"] for _, record in journal_lines(run_dir)}
+    if (run_dir / "results.parquet").exists():
+        keys.update(pd.read_parquet(run_dir / "results.parquet", columns=["execution_key"])["execution_key"])
+    return len(keys)
+
+
 def _kept(record: dict[str, Any]) -> dict[str, Any]:
     kept = {}
     for name in KEPT_FIELDS:
@@ -68,7 +82,7 @@ def _kept(record: dict[str, Any]) -> dict[str, Any]:
 def test_kill_then_resume(tmp_path: Path) -> None:
     rng = random.Random(SEED)
     out = tmp_path / "runs"
-    first = ("run", SAMPLE, "--simulator", "--simulator-latency", "0.15", "--concurrency", "12", "--out", out)
+    first = ("run", SAMPLE, "--simulator", "--simulator-latency", "0.15", "--concurrency", "24", "--out", out)
     seen: dict[str, dict[str, Any]] = {}
     run_dir: Path | None = None
     trials = kills = 0
@@ -78,8 +92,15 @@ def test_kill_then_resume(tmp_path: Path) -> None:
         assert trials < 40, "the runs kept finishing before the kill"
         args = first if run_dir is None else ("run", "--resume", run_dir)
         started = start_replay(*args, cwd=tmp_path, name=f"trial-{trials}")
+        if trials % 2 == 0:
+            # every other kill lands while executions finish, however long the startup takes
+            wait_until(lambda: started.process.poll() is not None or _count_on_disk(out) > len(seen),
+                       what="a newly journaled execution")
+            delay = rng.uniform(*PROGRESS_DELAY_RANGE_S)
+        else:
+            delay = rng.uniform(*DELAY_RANGE_S)
         try:
-            code = started.wait(rng.uniform(*DELAY_RANGE_S))
+            code = started.wait(delay)
             assert code == 0, started.stderr
         except subprocess.TimeoutExpired:
             started.process.send_signal(signal.SIGKILL)
