@@ -55,6 +55,11 @@ _HEDGE_SPLIT = re.compile(
     r"(?:\s+is)?|less\s+likely)\b\s*[:,]?\s*|\s*\(\d\)\s*|(?:^|\s)\d\)\s+",
     re.IGNORECASE,
 )
+# every alternative of _INCONCLUSIVE contains one of these, except a statement that is only
+# "unknown", "n/a" or "none", which is at most this long
+_INCONCLUSIVE_HINTS = ("inconclusive", "undetermined", "indeterminate", "no ", "not", "n't", "unable",
+                       "nothing", "sufficient", "unknown", "unclear")
+_SHORT_STATEMENT = 12
 # every alternative of _HEDGE_SPLIT contains one of these (statements are lower-cased and
 # whitespace-normalised before the test)
 _HEDGE_HINTS = ("alternatively", "or possibly", "or perhaps", "or maybe", "another", "second",
@@ -136,7 +141,7 @@ def extract_root_cause(highlights: str | None) -> Extraction:
 
     if not statement:
         return Extraction(statement="", hypotheses=(), is_empty=True, has_marker=bool(marker))
-    if _INCONCLUSIVE.search(statement):
+    if _may_be_inconclusive(statement) and _INCONCLUSIVE.search(statement):
         return Extraction(statement, (), is_inconclusive=True, has_marker=bool(marker))
 
     parts = _HEDGE_SPLIT.split(statement) if _may_hedge(statement) else [statement]
@@ -146,6 +151,12 @@ def extract_root_cause(highlights: str | None) -> Extraction:
         hypotheses = [statement]
     full = statement if not extra else statement + " " + " ".join(extra)
     return Extraction(full, tuple(hypotheses), has_marker=bool(marker))
+
+
+def _may_be_inconclusive(statement: str) -> bool:
+    """Cheap test that skips the inconclusive pattern for most statements; never misses one."""
+    lowered = statement.lower()
+    return len(lowered) <= _SHORT_STATEMENT or any(hint in lowered for hint in _INCONCLUSIVE_HINTS)
 
 
 def _may_hedge(statement: str) -> bool:

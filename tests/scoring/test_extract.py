@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from replay.scoring.extract import _HEDGE_SPLIT, _may_hedge, extract_root_cause
+from replay.scoring.extract import (
+    _HEDGE_SPLIT,
+    _INCONCLUSIVE,
+    _may_be_inconclusive,
+    _may_hedge,
+    extract_root_cause,
+)
 from replay.scoring.text import _BACKWARD_CUES, _FORWARD_CUES, _NEGATION_HINTS
 
 API_EXAMPLE = (
@@ -141,6 +147,18 @@ def test_hedge_shortcut_never_skips_split(words):
     """The cheap hedge test may say yes too often, never no when the pattern splits."""
     statement = " ".join(words)
     assert _may_hedge(statement) or len(_HEDGE_SPLIT.split(statement)) == 1
+
+
+INCONCLUSIVE_WORDS = ("no", "conclusive", "root", "cause", "was", "found", "could", "not", "couldn't", "cannot",
+                      "determine", "unable", "to", "anomaly", "anomalies", "detected", "nothing", "abnormal",
+                      "insufficient", "data", "enough", "evidence", "unknown", "unclear", "n/a", "none", "na",
+                      "inconclusive", "undetermined", "the", "disk", "full", " ", ".", ":")
+
+
+@given(st.lists(st.sampled_from(INCONCLUSIVE_WORDS), min_size=1, max_size=10))
+def test_inconclusive_shortcut_never_skips(words):
+    statement = " ".join(" ".join(words).split())
+    assert _may_be_inconclusive(statement) or _INCONCLUSIVE.search(statement) is None
 
 
 @given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=12))
