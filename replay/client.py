@@ -17,6 +17,7 @@ import anyio
 import httpx
 
 from replay.auth import TokenProvider
+from replay.errors import RemoteCallError
 from replay.models import ActionableMitigation, ActionResult, GadgetHighlight, Incident
 from replay.retries import RETRYABLE_STATUS_CODES, parse_retry_after
 
@@ -28,6 +29,16 @@ SINGLE_PATH = "/playbook/execution"
 BATCH_PATH = "/playbook/execution/batch"
 # bodies larger than this are cut in the stored raw body (the parsed fields are kept whole)
 MAX_STORED_BODY_CHARS = 200_000
+# a response body larger than this is abandoned as invalid_response, so one misbehaving server
+# cannot exhaust memory at high concurrency; real results are a few kilobytes
+MAX_RESPONSE_BYTES = 20 * 1024 * 1024
+REDACTED = "[redacted]"
+# shorter tokens (test fixtures) are not redacted: replacing them would corrupt ordinary text
+MIN_REDACTED_TOKEN_CHARS = 8
+
+
+class _ResponseTooLarge(Exception):
+    """Raised while reading a body that passes MAX_RESPONSE_BYTES."""
 
 OutcomeKind = Literal["ok", "playbook_error", "no_data", "http_error", "timeout", "invalid_response", "auth"]
 
@@ -59,7 +70,9 @@ def build_request_body(incident: Incident, book_name: str) -> dict[str, Any]:
     """
     body: dict[str, Any] = {"bookName": book_name}
     if incident.time is not None:
-        body["time"] = incident.time.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        # isoformat pads years below 1000 to four digits, which strftime("%Y") does not on Linux
+        utc = incident.time.astimezone(dt.timezone.utc).replace(microsecond=0, tzinfo=None)
+        body["time"] = utc.isoformat() + "Z"
     if incident.title:
         body["title"] = incident.title
     if incident.details:
@@ -128,7 +141,7 @@ class ExecutionClient:
         if not isinstance(parsed, list):
             return _invalid(response, latency, "the batch response is not a JSON array")
         if len(parsed) != len(bodies):
-            msg = f"batch length mismatch: sent {len(bodies)} inputs, received {len(parsed)} results"
+            msg = f"batch length mismatch: sent {len(bodies)} input(s), received {len(parsed)} result(s)"
             return AttemptOutcome("invalid_response", retryable=False, http_status=response.status_code,
                                   latency_s=latency, error=msg, body_text=_stored_text(response.text))
         return [
@@ -171,8 +184,14 @@ class ExecutionClient:
 
     async def _post(self, path: str, payload: dict[str, Any]) -> tuple[httpx.Response | None, AttemptOutcome | None]:
         headers = dict(self._headers)
+        token = ""
         if self._tokens is not None:
-            headers["Authorization"] = f"Bearer {await self._tokens.token()}"
+            try:
+                token = await self._tokens.token()
+            except RemoteCallError as exc:
+                # the token endpoint failed: the run cannot go on, like after a 401
+                return None, AttemptOutcome("auth", error=str(exc))
+            headers["Authorization"] = f"Bearer {token}"
         # the same bytes httpx's json= would send
         content = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
         request = httpx.Request("POST", self._urls[path], headers=headers, content=content,
@@ -191,6 +210,13 @@ class ExecutionClient:
             elapsed = time.perf_counter() - started
             return None, AttemptOutcome("timeout", retryable=True, latency_s=elapsed,
                                         error=f"connection failed: {type(exc).__name__}: {exc}")
+        except _ResponseTooLarge:
+            elapsed = time.perf_counter() - started
+            return None, AttemptOutcome("invalid_response", latency_s=elapsed,
+                                        error=f"the response body is larger than {MAX_RESPONSE_BYTES} bytes")
+        if len(token) >= MIN_REDACTED_TOKEN_CHARS and token.encode("utf-8") in response.content:
+            # a server that echoes the token must not get it into results, scores or reports
+            response = _replace_body(response, response.content.replace(token.encode("utf-8"), REDACTED.encode()))
         response.elapsed_s = time.perf_counter() - started  # type: ignore[attr-defined]
         logger.debug("POST %s -> %d in %.3f s", path, response.status_code, response.elapsed_s)  # type: ignore[attr-defined]
         return response, None
@@ -201,13 +227,27 @@ class ExecutionClient:
             return await self._http.send(request)
         response = await self._transport.handle_async_request(request)
         response.request = request
+        chunks: list[bytes] = []
+        size = 0
         try:
-            await response.aread()
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > MAX_RESPONSE_BYTES:
+                    raise _ResponseTooLarge
+                chunks.append(chunk)
         finally:
             # give the connection back even when the deadline cancelled the read
             with anyio.CancelScope(shield=True):
                 await response.aclose()
-        return response
+        return _replace_body(response, b"".join(chunks))
+
+
+def _replace_body(response: httpx.Response, body: bytes) -> httpx.Response:
+    """Return a copy of a read response with a decoded ``body`` in place of its content."""
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in ("content-encoding", "content-length")]
+    copy = httpx.Response(response.status_code, headers=headers, content=body, request=response.request,
+                          extensions=response.extensions)
+    return copy
 
 
 def classify_status(response: httpx.Response, latency: float) -> AttemptOutcome | None:

@@ -260,6 +260,9 @@ class ExecutionEngine:
                 tracker.token_refreshed = True
                 logger.warning("the API rejected the token (HTTP 401) for %s; fetched a new token, retrying", what)
                 return True
+            if outcome.http_status is None:
+                # the token endpoint failed before any request was sent
+                await self._abort(outcome.error or "no API token could be obtained")
             await self._abort(
                 f"the API answered HTTP {outcome.http_status} ({outcome.error}). "
                 + ("Check that WILDMOOSE_API_TOKEN (or --token-file) holds a valid, unexpired token."
