@@ -69,7 +69,8 @@ def score_run_dir(run_dir: Path, scorers: Sequence[str] | None = None) -> pd.Dat
 def render_report(run_dir: Path, scorer: str | None = None) -> tuple[Path, pd.DataFrame]:
     """Render ``report.html`` of a scored run; return its path and the per-book summary."""
     from replay.report import render_run_report
-    from replay.scoring.stats import summarize
+    from replay.scoring.calibration import read_calibration
+    from replay.scoring.stats import summarize, summarize_stability
 
     run_dir = Path(run_dir)
     manifest = read_manifest(run_dir)
@@ -86,7 +87,9 @@ def render_report(run_dir: Path, scorer: str | None = None) -> tuple[Path, pd.Da
         # the report's executions table follows the same scorer as the summary
         manifest = {**manifest, "settings": {**manifest.get("settings", {}), "primary_scorer": scorer}}
     path = render_run_report(manifest=manifest, incidents=incidents, results=results, scores=scores,
-                             summary=summary, path=run_dir / REPORT, summaries_by=breakdowns)
+                             summary=summary, path=run_dir / REPORT, summaries_by=breakdowns,
+                             stability=summarize_stability(scores, scorer=scorer),
+                             calibration=read_calibration(run_dir))
 
     # a copy beside the other reports, named after the run
     reports_dir = Path(manifest.get("settings", {}).get("reports_dir") or "reports")

@@ -18,6 +18,7 @@ import pandas as pd
 from replay.errors import ReportError
 
 __all__ = [
+    "STABILITY_METRICS",
     "SUMMARY_METRICS",
     "as_float",
     "as_int",
@@ -52,6 +53,20 @@ SUMMARY_METRICS: tuple[str, ...] = (
     "latency_p99_s",
 )
 
+# metric columns of a stability frame (``replay.scoring.summarize_stability``)
+STABILITY_METRICS: tuple[str, ...] = (
+    "n_incidents",
+    "repeats",
+    "consistency",
+    "consistency_low",
+    "consistency_high",
+    "n_unstable",
+    "unstable_rate",
+    "majority_accuracy",
+    "pass_at_1",
+    "pass_at_k",
+)
+
 
 def check_columns(frame: pd.DataFrame, required: Iterable[str], name: str) -> None:
     """Raise ReportError naming every required column that ``frame`` lacks."""
@@ -64,9 +79,10 @@ def check_columns(frame: pd.DataFrame, required: Iterable[str], name: str) -> No
         )
 
 
-def group_columns(summary: pd.DataFrame) -> list[str]:
+def group_columns(summary: pd.DataFrame, metrics: Iterable[str] = SUMMARY_METRICS) -> list[str]:
     """Return the columns of a summary frame that name the group rather than a metric."""
-    return [str(column) for column in summary.columns if column not in SUMMARY_METRICS]
+    metric_names = set(metrics)
+    return [str(column) for column in summary.columns if column not in metric_names]
 
 
 def records(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:

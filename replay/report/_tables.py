@@ -1,4 +1,7 @@
-"""Internal: the run report's server-rendered tables: header facts, summaries, status counts.
+"""Internal: the run report's server-rendered tables.
+
+They cover header facts, summaries, status counts, verdict stability over repeats and the
+scorers' agreement with human verdicts.
 
 Numbers arrive computed; this module only formats them as text for the templates.
 """
@@ -17,13 +20,18 @@ from replay.models import STATUSES
 from replay.report import _frames as frames
 
 __all__ = [
+    "calibration_table",
     "count_rows",
     "header_facts",
     "ordered_statuses",
     "settings_rows",
+    "stability_table",
     "status_table",
     "summary_table",
 ]
+
+# the order of verdicts in a confusion table; calibration.json keys its counts by these
+CONFUSION_VERDICTS = ("correct", "partial", "incorrect")
 
 
 def summary_table(summary: pd.DataFrame) -> dict[str, Any]:
@@ -67,6 +75,83 @@ def summary_table(summary: pd.DataFrame) -> dict[str, Any]:
             }
         )
     return {"groups": groups, "rows": rows, "chart_rows": chart_rows}
+
+
+def stability_table(stability: pd.DataFrame) -> dict[str, Any]:
+    """Format a stability frame (one row per book) for the Repeats section."""
+    groups = [
+        column
+        for column in frames.group_columns(stability, frames.STABILITY_METRICS)
+        if column != "scorer"
+    ]
+    rows = []
+    for record in frames.records(stability):
+        metric = {name: frames.as_float(record.get(name)) for name in frames.STABILITY_METRICS}
+        rows.append(
+            {
+                "groups": [frames.as_text(record.get(column)) or "(none)" for column in groups],
+                "n_incidents": _count(metric["n_incidents"]),
+                "repeats": _count(metric["repeats"]),
+                "consistency": _percent(metric["consistency"]),
+                "consistency_interval": _interval(
+                    metric["consistency_low"], metric["consistency_high"], True
+                ),
+                "n_unstable": _count(metric["n_unstable"]),
+                "unstable_rate": _percent(metric["unstable_rate"]),
+                "is_unstable": bool(metric["n_unstable"]),
+                "majority_accuracy": _percent(metric["majority_accuracy"]),
+                "pass_at_1": _percent(metric["pass_at_1"]),
+                "pass_at_k": _percent(metric["pass_at_k"]),
+            }
+        )
+    return {"groups": groups, "rows": rows}
+
+
+def calibration_table(calibration: Mapping[str, Any], primary: str | None) -> dict[str, Any]:
+    """Format a stored calibration (``calibration.json``) for the scorer agreement section.
+
+    The confusion table shown first is that of ``primary``, the scorer whose verdicts the
+    executions table shows, or of the first calibrated scorer when ``primary`` was not
+    calibrated. Missing keys show as "n/a", so an older or edited file still renders.
+    """
+    entries = [
+        entry for entry in frames.as_items(calibration.get("scorers")) if isinstance(entry, Mapping)
+    ]
+    names = [frames.as_text(entry.get("scorer")) or "(unnamed)" for entry in entries]
+    first_shown = names.index(primary) if primary in names else 0
+    rows = []
+    for name, entry in zip(names, entries, strict=True):
+        threshold_accuracy = frames.as_float(entry.get("best_threshold_accuracy"))
+        rows.append(
+            {
+                "scorer": name,
+                "is_primary": name == primary,
+                "n": _count(frames.as_float(entry.get("n"))),
+                "n_unscored": _count(frames.as_float(entry.get("n_unscored"))),
+                "accuracy": _percent(frames.as_float(entry.get("accuracy"))),
+                "kappa": _decimal(frames.as_float(entry.get("kappa"))),
+                "binary_kappa": _decimal(frames.as_float(entry.get("binary_kappa"))),
+                "best_threshold": _threshold(
+                    frames.as_float(entry.get("best_threshold")), threshold_accuracy
+                ),
+                "best_threshold_accuracy": _percent(threshold_accuracy),
+            }
+        )
+    confusions = [
+        _confusion(name, entry.get("confusion")) for name, entry in zip(names, entries, strict=True)
+    ]
+    return {
+        "source": frames.as_text(calibration.get("source")) or "n/a",
+        "created_at": frames.as_text(calibration.get("created_at")) or "n/a",
+        "n_verdicts": _count(frames.as_float(calibration.get("n_verdicts"))),
+        "n_labeled_incidents": _count(frames.as_float(calibration.get("n_labeled_incidents"))),
+        "n_unmatched_labels": frames.as_int(calibration.get("n_unmatched_labels")) or 0,
+        "rows": rows,
+        "confusion": confusions[first_shown] if confusions else None,
+        "other_confusions": [
+            table for index, table in enumerate(confusions) if index != first_shown
+        ],
+    }
 
 
 def ordered_statuses(status_counts: dict[str, Counter[str]]) -> list[str]:
@@ -154,6 +239,34 @@ def _interval(low: float | None, high: float | None, is_percent: bool) -> str:
     if is_percent:
         return f"{low * 100:.1f} to {high * 100:.1f}"
     return f"{low:.3f} to {high:.3f}"
+
+
+def _threshold(threshold: float | None, accuracy: float | None) -> str:
+    # calibration.json stores an infinite cut as null. It means that calling no execution
+    # correct agreed best with people, so no score earns a "correct"
+    if threshold is None:
+        return "n/a" if accuracy is None else "none"
+    return _decimal(threshold)
+
+
+def _confusion(scorer: str, counts: Any) -> dict[str, Any]:
+    """Lay out human verdicts (rows) against the scorer's verdicts (columns)."""
+    counts = counts if isinstance(counts, Mapping) else {}
+    rows = []
+    for human in CONFUSION_VERDICTS:
+        by_machine = counts.get(human) if isinstance(counts.get(human), Mapping) else {}
+        values = [frames.as_int(by_machine.get(machine)) or 0 for machine in CONFUSION_VERDICTS]
+        rows.append(
+            {
+                "human": human,
+                "cells": [
+                    {"count": f"{value:,}", "is_match": human == machine}
+                    for machine, value in zip(CONFUSION_VERDICTS, values, strict=True)
+                ],
+                "total": f"{sum(values):,}",
+            }
+        )
+    return {"scorer": scorer, "verdicts": list(CONFUSION_VERDICTS), "rows": rows}
 
 
 def _seconds(value: float | None) -> str:

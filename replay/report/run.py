@@ -85,6 +85,8 @@ def render_run_report(
     summary: pd.DataFrame,
     path: Path,
     summaries_by: Mapping[str, pd.DataFrame] | None = None,
+    stability: pd.DataFrame | None = None,
+    calibration: Mapping[str, Any] | None = None,
 ) -> Path:
     """Render the HTML report of one run into a single self-contained file.
 
@@ -99,6 +101,12 @@ def render_run_report(
         path: where to write the HTML file; parent directories are created.
         summaries_by: optional breakdowns, for example ``{"severity": frame}``, each
             a summary frame grouped by that column.
+        stability: verdict stability over repeats per book, as
+            ``replay.scoring.summarize_stability`` returns it. The Repeats section is
+            shown when it has rows.
+        calibration: the run's stored agreement of each scorer with human verdicts, as
+            ``replay.scoring.calibration.read_calibration`` returns it. The scorer
+            agreement section is shown when it is given.
 
     Returns:
         ``path``.
@@ -117,6 +125,8 @@ def render_run_report(
     primary = _primary_scorer(scorers, manifest, summary)
     executions, latencies_by_book, status_counts = _execution_rows(results, scores, scorers)
     summary_table = tables.summary_table(summary)
+    # an incident executed more than once against the same book
+    has_repeats = bool(results.duplicated(["incident_id", "book_name"]).any())
 
     payload = {
         "fields": list(EXECUTION_FIELDS),
@@ -127,6 +137,7 @@ def render_run_report(
         "books": sorted(latencies_by_book.keys() | {row[2] for row in executions}),
         "statuses": tables.ordered_statuses(status_counts),
         "verdicts": list(VERDICTS),
+        "has_repeats": has_repeats,
     }
     table_json, text_limit = _fit_payload(payload)
 
@@ -146,10 +157,32 @@ def render_run_report(
             {"name": str(name), "table": tables.summary_table(frame)}
             for name, frame in (summaries_by or {}).items()
         ],
+        "has_repeats": has_repeats,
+        "stability": _stability_context(stability, primary),
+        "calibration": tables.calibration_table(calibration, primary) if calibration else None,
         "table_json": table_json,
         "text_limit": text_limit,
     }
     return render_page("run.html.j2", context, path)
+
+
+def _stability_context(
+    stability: pd.DataFrame | None, primary: str | None
+) -> dict[str, Any] | None:
+    """Format the Repeats section, naming the scorer whose verdicts it counts.
+
+    A stability frame without a ``scorer`` column is taken to count the primary scorer,
+    because ``replay.reporting`` computes it with the same scorer choice as the summary.
+    """
+    if stability is None or len(stability.index) == 0:
+        return None
+    named = []
+    if "scorer" in stability.columns:
+        named = [str(name) for name in pd.unique(stability["scorer"].dropna())]
+    return {
+        "scorer": named[0] if len(named) == 1 else primary,
+        "table": tables.stability_table(stability),
+    }
 
 
 def _fit_payload(payload: dict[str, Any]) -> tuple[Markup, int | None]:

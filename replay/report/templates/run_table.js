@@ -12,23 +12,32 @@
   var incidents = payload.incidents || {};
   var NONE = "__none__";
 
+  var hasRepeats = Boolean(payload.has_repeats);
+
+  // repeats of one incident against one book form a group, listed in repeat order
+  var groups = Object.create(null);
   var rows = payload.executions.map(function (values, index) {
     var row = { index: index, haystack: null };
     for (var i = 0; i < fields.length; i++) { row[fields[i]] = values[i]; }
+    row.group = row.incident_id + "\u0000" + row.book;
+    (groups[row.group] = groups[row.group] || []).push(row);
     return row;
   });
+  Object.keys(groups).forEach(function (group) { groups[group].sort(byRepeat); });
 
   var state = {
-    text: "", book: "", status: "", verdict: "",
+    text: "", book: "", status: "", verdict: "", repeats: "", isGrouped: hasRepeats,
     scorer: payload.primary_scorer, sortKey: null, sortDirection: 1,
     page: 0, pageSize: 50, open: Object.create(null)
   };
   var filtered = rows;
+  // agreement of each group under the selected scorer; cleared when the scorer changes
+  var agreements = Object.create(null);
 
   var body = document.getElementById("executions-body");
   var statusLine = document.getElementById("table-status");
   var pageLabel = document.getElementById("page-label");
-  var COLUMN_COUNT = 11;
+  var COLUMN_COUNT = document.querySelectorAll("#executions-table thead th").length;
 
   // ---- small DOM helpers -------------------------------------------------------------
   function el(tag, className, text) {
@@ -106,8 +115,25 @@
   function verdictOf(row) { var entry = scoreEntry(row); return entry ? entry[1] : null; }
   function scoreOf(row) { var entry = scoreEntry(row); return entry ? entry[0] : null; }
   function incidentOf(row) { return incidents[row.incident_id] || null; }
+  // Count the scored repeats of the row's group that share its most common verdict.
+  // It is null below two scored repeats, because one verdict cannot disagree with itself.
+  function agreementOf(row) {
+    if (!(row.group in agreements)) {
+      var counts = Object.create(null), scored = 0, top = 0;
+      groups[row.group].forEach(function (member) {
+        var verdict = verdictOf(member);
+        if (!verdict || verdict === "unscored") { return; }
+        scored += 1;
+        counts[verdict] = (counts[verdict] || 0) + 1;
+        top = Math.max(top, counts[verdict]);
+      });
+      agreements[row.group] = scored >= 2 ? { top: top, scored: scored, counts: counts } : null;
+    }
+    return agreements[row.group];
+  }
   function sortValue(row, key) {
     if (key === "verdict") { return verdictOf(row); }
+    if (key === "agreement") { var agreement = agreementOf(row); return agreement ? agreement.top / agreement.scored : null; }
     if (key === "score") { return scoreOf(row); }
     if (key === "title") { var incident = incidentOf(row); return incident ? incident.title : null; }
     return row[key];
@@ -131,6 +157,10 @@
       var verdict = verdictOf(row);
       if (state.verdict === NONE ? verdict !== null : verdict !== state.verdict) { return false; }
     }
+    if (state.repeats) {
+      var agreement = agreementOf(row);
+      if (!agreement || (agreement.top < agreement.scored) !== (state.repeats === "differ")) { return false; }
+    }
     if (words.length) {
       var text = haystack(row);
       for (var i = 0; i < words.length; i++) { if (text.indexOf(words[i]) < 0) { return false; } }
@@ -145,10 +175,30 @@
     var order = (typeof a === "number" && typeof b === "number") ? a - b : String(a).localeCompare(String(b), undefined, { numeric: true });
     return order !== 0 ? order * state.sortDirection : left.index - right.index;
   }
+  function byRepeat(left, right) {
+    return ((left.repeat || 0) - (right.repeat || 0)) || left.index - right.index;
+  }
+  function byIncident(left, right) {
+    return String(left.incident_id).localeCompare(String(right.incident_id), undefined, { numeric: true }) ||
+      String(left.book).localeCompare(String(right.book)) || byRepeat(left, right);
+  }
+  // Each group moves to where its first row sorts, and its other rows follow in repeat
+  // order, so the sort picks the order of the groups without splitting them.
+  function keepGroupsTogether(list) {
+    var members = Object.create(null), order = [];
+    list.forEach(function (row) {
+      if (!members[row.group]) { members[row.group] = []; order.push(row.group); }
+      members[row.group].push(row);
+    });
+    var together = [];
+    order.forEach(function (group) { members[group].sort(byRepeat).forEach(function (row) { together.push(row); }); });
+    return together;
+  }
   function refresh(keepPage) {
     var words = state.text.toLowerCase().split(/\s+/).filter(function (word) { return word; });
     filtered = rows.filter(function (row) { return matches(row, words); });
-    if (state.sortKey) { filtered.sort(compare); }
+    if (state.sortKey) { filtered.sort(compare); } else if (state.isGrouped) { filtered.sort(byIncident); }
+    if (state.isGrouped) { filtered = keepGroupsTogether(filtered); }
     if (!keepPage) { state.page = 0; }
     renderPage();
   }
@@ -159,8 +209,11 @@
     var start = state.page * state.pageSize;
     var visible = filtered.slice(start, start + state.pageSize);
     var fragment = document.createDocumentFragment();
+    var previousGroup = null;
     visible.forEach(function (row) {
       var line = buildRow(row);
+      if (state.isGrouped) { line.classList.add(row.group === previousGroup ? "repeat-row" : "group-start"); }
+      previousGroup = row.group;
       fragment.appendChild(line);
       if (state.open[row.key]) { fragment.appendChild(buildDetail(row)); line.classList.add("open"); }
     });
@@ -204,11 +257,23 @@
       append(el("td"), [badge("status", row.status)]),
       append(el("td"), [badge("verdict", verdictOf(row))]),
       el("td", "num", formatScore(scoreOf(row))),
+      hasRepeats ? append(el("td", "num"), [agreementBadge(row)]) : null,
       el("td", "num", formatSeconds(row.latency_s)),
       el("td", "num", row.attempts === null ? "–" : row.attempts),
       el("td", "num", row.http_status === null ? "–" : row.http_status)
     ];
     return append(line, cells);
+  }
+
+  function agreementBadge(row) {
+    var agreement = agreementOf(row);
+    if (!agreement) { return el("span", "muted", "–"); }
+    var isSplit = agreement.top < agreement.scored;
+    var text = el("span", "badge " + (isSplit ? "agree-split" : "agree-same"), agreement.top + "/" + agreement.scored);
+    text.title = Object.keys(agreement.counts).sort().map(function (verdict) {
+      return verdict + " " + agreement.counts[verdict];
+    }).join(", ") + " over the scored repeats of this incident and book";
+    return text;
   }
 
   function buildDetail(row) {
@@ -338,6 +403,8 @@
   var bookSelect = fillSelect("filter-book", payload.books);
   var statusSelect = fillSelect("filter-status", payload.statuses);
   var verdictSelect = fillSelect("filter-verdict", payload.verdicts.concat([NONE]), payload.verdicts.concat(["(no score)"]));
+  var repeatsSelect = document.getElementById("filter-repeats");
+  var groupBox = document.getElementById("group-repeats");
   var scorerSelect = fillSelect("filter-scorer", payload.scorers.map(function (name, index) { return index; }), payload.scorers);
   if (state.scorer >= 0) { scorerSelect.value = String(state.scorer); } else { scorerSelect.disabled = true; }
   var textInput = document.getElementById("filter-text");
@@ -350,11 +417,18 @@
   bookSelect.addEventListener("change", function () { state.book = bookSelect.value; refresh(false); });
   statusSelect.addEventListener("change", function () { state.status = statusSelect.value; refresh(false); });
   verdictSelect.addEventListener("change", function () { state.verdict = verdictSelect.value; refresh(false); });
-  scorerSelect.addEventListener("change", function () { state.scorer = Number(scorerSelect.value); refresh(true); });
+  scorerSelect.addEventListener("change", function () {
+    state.scorer = Number(scorerSelect.value);
+    agreements = Object.create(null);
+    refresh(true);
+  });
+  if (repeatsSelect) { repeatsSelect.addEventListener("change", function () { state.repeats = repeatsSelect.value; refresh(false); }); }
+  if (groupBox) { groupBox.addEventListener("change", function () { state.isGrouped = groupBox.checked; refresh(false); }); }
   document.getElementById("filters").addEventListener("submit", function (event) { event.preventDefault(); });
   document.getElementById("filter-reset").addEventListener("click", function () {
     textInput.value = ""; bookSelect.value = ""; statusSelect.value = ""; verdictSelect.value = "";
-    state.text = state.book = state.status = state.verdict = "";
+    if (repeatsSelect) { repeatsSelect.value = ""; }
+    state.text = state.book = state.status = state.verdict = state.repeats = "";
     refresh(false);
   });
 
