@@ -153,6 +153,8 @@ def run(ctx: click.Context, dataset: Path | None, simulator: bool, resume: Path 
         raise click.UsageError("give a DATASET file, or --resume RUN_DIR")
     if retry_failed and resume is None:
         raise click.UsageError("--retry-failed needs --resume RUN_DIR")
+    if dataset is not None and resume is not None:
+        raise click.UsageError("give either a DATASET or --resume RUN_DIR: a resumed run replays its own incidents")
     flags = _given(ctx, options)
     if columns:
         flags["columns"] = parse_column_mapping(columns)
@@ -165,7 +167,8 @@ def run(ctx: click.Context, dataset: Path | None, simulator: bool, resume: Path 
     if resume is not None:
         manifest = read_manifest(resume)
         base = manifest.get("settings")
-        simulator = simulator or bool(manifest.get("simulator"))
+        _check_resume_flags(flags, base or {}, simulator, bool(manifest.get("simulator")))
+        simulator = bool(manifest.get("simulator"))
     settings = load_settings(flags, config_path=config_path, base=base)
 
     outcome = run_replay(dataset, settings, simulator=simulator, resume=resume, retry_failed=retry_failed,
@@ -254,6 +257,33 @@ def runs(out: Path) -> None:
         click.echo(f"no runs under {out}")
         return
     click.echo(table.to_string(index=False))
+
+
+# settings that decide what a run executes: a resume must keep them. --api-url may change
+# (the same API behind another address), but not the switch between the API and the simulator.
+PLAN_SETTINGS = ("books", "repeat", "limit", "sample", "seed", "shard", "columns", "time_zone",
+                 "allow_partial_dates", "skip_invalid", "label", "out")
+
+
+def _check_resume_flags(flags: dict[str, Any], stored: dict[str, Any], simulator: bool, was_simulator: bool) -> None:
+    """Reject flags that would change a resumed run's plan or its API."""
+    changed = []
+    for name in PLAN_SETTINGS:
+        if name in flags:
+            given, before = flags[name], stored.get(name)
+            if isinstance(given, tuple):
+                given, before = list(given), list(before or [])
+            if given != before:
+                changed.append(f"--{name.replace('_', '-')} (run: {before!r}, given: {given!r})")
+    if simulator and not was_simulator:
+        changed.append("--simulator (the run used the API at " + str(stored.get("api_url")) + ")")
+    if was_simulator and "api_url" in flags:
+        changed.append("--api-url (the run used the built-in simulator)")
+    if changed:
+        raise click.UsageError(
+            "a resumed run keeps its plan and its API; these flags differ from the run: " + "; ".join(changed)
+            + ". Drop them to resume, or start a new run."
+        )
 
 
 def _given(ctx: click.Context, options: dict[str, Any]) -> dict[str, Any]:

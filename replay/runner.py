@@ -23,13 +23,14 @@ from typing import Any
 import anyio
 import httpx
 import pandas as pd
+import pyarrow.parquet as pq
 
 from replay import __version__
 from replay.auth import CLIENT_SECRET_ENV, TOKEN_ENV, ClientCredentials, StaticToken, TokenProvider, load_static_token
 from replay.client import ExecutionClient
-from replay.datasets import LoadedDataset, format_problems, incidents_table, load_incidents
+from replay.datasets import LoadedDataset, format_problems, incidents_from_table, incidents_table, load_incidents
 from replay.engine import EngineOutcome, EngineSettings, ExecutionEngine
-from replay.errors import ConfigError, DatasetError, StoreError
+from replay.errors import ConfigError, DatasetError, ReplayError, StoreError
 from replay.journal import JournalWriter, encode_results
 from replay.models import ERROR_STATUSES, ExecutionResult, Incident
 from replay.planning import count_executions, execution_key, parse_shard, plan_executions, select_incidents
@@ -87,30 +88,36 @@ def run_replay(
     run_dir, manifest = _open_run(dataset, settings, simulator, resume)
     dataset_path = Path(manifest["dataset_path"])
 
-    # validate
-    loaded = _load_dataset(dataset_path, settings)
-    if resume is not None and loaded.sha256 != manifest.get("dataset_sha256"):
-        msg = (f"{dataset_path} changed since run {manifest['run_id']} started (its SHA-256 differs). "
-               "Restore the original file, or start a new run.")
-        raise StoreError(msg)
+    # validate, or on resume read back exactly the incidents the run planned
+    if resume is None:
+        loaded = _load_dataset(dataset_path, settings)
+        shard = parse_shard(settings.shard) if settings.shard else None
+        incidents = select_incidents(loaded.incidents, shard=shard, sample=settings.sample, seed=settings.seed,
+                                     limit=settings.limit)
+        invalid_rows = len(loaded.invalid_rows)
+    else:
+        loaded = None
+        if not (run_dir / INCIDENTS).exists():
+            msg = f"{run_dir} has no {INCIDENTS}: the run stopped before it planned anything. Start a new run."
+            raise StoreError(msg)
+        incidents = incidents_from_table(pq.read_table(run_dir / INCIDENTS))
+        invalid_rows = int(manifest.get("invalid_rows", 0))
     books = list(settings.books) or None
-    shard = parse_shard(settings.shard) if settings.shard else None
-    incidents = select_incidents(loaded.incidents, shard=shard, sample=settings.sample, seed=settings.seed,
-                                 limit=settings.limit)
     total = count_executions(incidents, books, settings.repeat)
 
     if dry_run:
         return RunOutcome(None, "dry_run", plan_text=_describe_plan(total, incidents, books, settings, simulator))
 
     # create or reopen the run directory
-    if resume is None:
+    if loaded is not None:
         run_dir = _claim_run_dir(run_dir)
         manifest["run_id"] = run_dir.name
         manifest["dataset_sha256"] = loaded.sha256
+        manifest["invalid_rows"] = invalid_rows
         write_table(incidents_table(incidents), run_dir / INCIDENTS)
     attempt = {"started_at": _iso_now(), "finished_at": None, "status": "running", "retry_failed": retry_failed}
     manifest.setdefault("attempts", []).append(attempt)
-    manifest.update(status="running", planned_executions=total + len(loaded.invalid_rows))
+    manifest.update(status="running", planned_executions=total + invalid_rows)
     write_manifest(run_dir, manifest)
 
     try:
@@ -125,9 +132,10 @@ def run_replay(
         # execute
         progress = RunProgress(total=max(remaining, 0))
         with JournalWriter(run_dir) as journal:
-            if resume is None:
+            if loaded is not None:
                 journal.append_many(_invalid_input_results(loaded, books))
-            outcome = anyio.run(_execute, plan, settings, simulator, loaded.incidents, journal, progress)
+            world = loaded.incidents if loaded is not None else incidents
+            outcome = _run_engine(plan, settings, simulator, world, journal, progress)
 
         # store, score and report
         return finish_run(run_dir, manifest, attempt, outcome, started, progress)
@@ -135,6 +143,25 @@ def run_replay(
         # Ctrl-C outside the execution phase, which handles it itself (before the engine
         # listens for it, or while scoring). The journal contains every finished execution.
         return _close_interrupted(run_dir, manifest, attempt, started)
+
+
+def _run_engine(plan, settings: RunSettings, simulator: bool, world: list[Incident], journal: JournalWriter,
+                progress: RunProgress) -> EngineOutcome:
+    """Run the engine; a ReplayError raised inside its task groups comes out unwrapped."""
+    try:
+        return anyio.run(_execute, plan, settings, simulator, world, journal, progress)
+    except BaseExceptionGroup as group:
+        replay_errors = [exc for exc in _leaves(group) if isinstance(exc, ReplayError)]
+        if replay_errors:
+            raise replay_errors[0] from None
+        raise
+
+
+def _leaves(group: BaseExceptionGroup) -> list[BaseException]:
+    found: list[BaseException] = []
+    for exc in group.exceptions:
+        found.extend(_leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
+    return found
 
 
 def finish_run(
@@ -316,14 +343,19 @@ def _open_run(dataset: Path | None, settings: RunSettings, simulator: bool,
 
 def _claim_run_dir(run_dir: Path) -> Path:
     """Create the run directory; add a suffix when another run took the same id (same second)."""
-    run_dir.parent.mkdir(parents=True, exist_ok=True)
     candidate = run_dir
-    for number in range(2, 1000):
-        try:
-            candidate.mkdir()
-            return candidate
-        except FileExistsError:
-            candidate = run_dir.with_name(f"{run_dir.name}-{number}")
+    try:
+        run_dir.parent.mkdir(parents=True, exist_ok=True)
+        for number in range(2, 1000):
+            try:
+                candidate.mkdir()
+                return candidate
+            except FileExistsError:
+                candidate = run_dir.with_name(f"{run_dir.name}-{number}")
+    except OSError as exc:
+        msg = (f"cannot create the run directory {str(candidate)!r}: {exc.strerror}. "
+               "Pass --out with a writable directory.")
+        raise StoreError(msg) from None
     msg = f"cannot create a run directory under {run_dir.parent}: too many runs named {run_dir.name}. Pass --label."
     raise StoreError(msg)
 
