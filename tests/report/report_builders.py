@@ -17,10 +17,12 @@ __all__ = [
     "HOSTILE_IMG",
     "HOSTILE_LINK",
     "HOSTILE_SCRIPT",
+    "make_calibration",
     "make_comparison",
     "make_hostile_frames",
     "make_manifest",
     "make_run_frames",
+    "make_stability",
     "make_summary",
     "render_sample",
 ]
@@ -248,6 +250,72 @@ def make_summary(group: str, values: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def make_stability(books: list[str]) -> pd.DataFrame:
+    """Build a stability frame, as ``summarize_stability`` returns it, one row per book.
+
+    The first book is fully stable; each later book has 5 of 27 incidents unstable.
+    """
+    rows = []
+    for index, book in enumerate(books):
+        is_stable = index == 0
+        rows.append(
+            {
+                "book_name": book,
+                "n_incidents": 3 if is_stable else 27,
+                "repeats": 3,
+                "consistency": 1.0 if is_stable else 0.938272,
+                "consistency_low": 1.0 if is_stable else 0.888889,
+                "consistency_high": 1.0 if is_stable else 0.975309,
+                "n_unstable": 0 if is_stable else 5,
+                "unstable_rate": 0.0 if is_stable else 5 / 27,
+                "majority_accuracy": 1.0 if is_stable else 0.592593,
+                "pass_at_1": 1.0 if is_stable else 0.604938,
+                "pass_at_k": 1.0 if is_stable else 0.703704,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def make_calibration(scorers: tuple[str, ...] = SCORERS, **overrides: Any) -> dict[str, Any]:
+    """Build a calibration mapping shaped like ``calibration.json``, one entry per scorer.
+
+    Scorer number i (from 0) has accuracy 0.5 + 0.1 * i and kappa 0.2 * i. The last
+    scorer has no best threshold (stored as null), the others 0.5.
+    """
+    entries = []
+    for index, name in enumerate(scorers):
+        correct = 20 + index
+        entries.append(
+            {
+                "scorer": name,
+                "n": 90,
+                "n_unscored": index,
+                "accuracy": 0.5 + 0.1 * index,
+                "kappa": 0.2 * index,
+                "binary_accuracy": 0.6 + 0.1 * index,
+                "binary_kappa": 0.1 * index,
+                "best_threshold": None if index == len(scorers) - 1 else 0.5,
+                "best_threshold_accuracy": 0.7,
+                "confusion": {
+                    "correct": {"correct": correct, "partial": 5, "incorrect": 10},
+                    "partial": {"correct": 20, "partial": 8 + index, "incorrect": 5},
+                    "incorrect": {"correct": 17, "partial": 1, "incorrect": 3 + index},
+                },
+            }
+        )
+    calibration: dict[str, Any] = {
+        "schema_version": 1,
+        "created_at": "2026-07-15T09:00:00+00:00",
+        "source": "labels file labels.csv",
+        "n_verdicts": 30,
+        "n_labeled_incidents": 30,
+        "n_unmatched_labels": 0,
+        "scorers": entries,
+    }
+    calibration.update(overrides)
+    return calibration
+
+
 def make_hostile_frames() -> dict[str, Any]:
     """Frames whose first execution carries hostile strings in every text field."""
     frames = make_run_frames(12, seed=5)
@@ -294,7 +362,14 @@ def make_hostile_frames() -> dict[str, Any]:
     return frames
 
 
-def render_sample(frames: dict[str, Any], path: Path, **manifest_overrides: Any) -> Path:
+def render_sample(
+    frames: dict[str, Any],
+    path: Path,
+    *,
+    stability: pd.DataFrame | None = None,
+    calibration: dict[str, Any] | None = None,
+    **manifest_overrides: Any,
+) -> Path:
     """Render a run report of ``frames`` with a two-book summary and a severity breakdown."""
     return render_run_report(
         manifest=make_manifest(**manifest_overrides),
@@ -304,6 +379,8 @@ def render_sample(frames: dict[str, Any], path: Path, **manifest_overrides: Any)
         summary=make_summary("book_name", ["db-checks", "incident-triage"]),
         summaries_by={"severity": make_summary("severity", ["sev1", "sev2", "sev3"])},
         path=path,
+        stability=stability,
+        calibration=calibration,
     )
 
 

@@ -14,6 +14,7 @@ from report_builders import (
     HOSTILE_SCRIPT,
     make_comparison,
     make_run_frames,
+    make_stability,
     render_sample,
 )
 
@@ -277,6 +278,71 @@ def test_large_run_filters(tmp_path: Path, open_report: Any) -> None:
     expect(page.locator("#executions-body tr.row")).to_have_count(2)
     page.click('th[data-sort="score"] button')
     assert set(visible_column(page, 1)) == {"INC-04999"}
+    watched.assert_quiet()
+
+
+def repeat_groups(page: Any) -> list[tuple[str, str]]:
+    """Return (incident, book) of each visible row."""
+    return list(zip(visible_column(page, 1), visible_column(page, 3), strict=True))
+
+
+def assert_groups_contiguous(groups: list[tuple[str, str]]) -> None:
+    """Each (incident, book) forms one run of rows, never split by another group's rows."""
+    starts = [
+        group for index, group in enumerate(groups) if index == 0 or groups[index - 1] != group
+    ]
+    assert len(starts) == len(set(starts))
+
+
+def test_repeats_kept_together(tmp_path: Path, open_report: Any) -> None:
+    frames = make_run_frames(12, repeats=3, seed=4)
+    # shuffled, so that only the grouping brings the repeats of an incident together
+    frames["results"] = frames["results"].sample(frac=1, random_state=1).reset_index(drop=True)
+    stability = make_stability(["db-checks", "incident-triage"])
+    watched = open_report(render_sample(frames, tmp_path / "report.html", stability=stability))
+    page = watched.page
+    page.select_option("#page-size", "100")
+
+    groups = repeat_groups(page)
+    assert len(groups) == 72
+    assert_groups_contiguous(groups)
+    assert visible_column(page, 4)[:3] == ["0", "1", "2"]
+    assert page.locator("#executions-body tr.group-start").count() == 24
+
+    page.click('th[data-sort="latency_s"] button')
+    assert_groups_contiguous(repeat_groups(page))
+
+    page.uncheck("#group-repeats")
+    ungrouped = repeat_groups(page)
+    assert sorted(ungrouped) == sorted(groups)
+    assert len([i for i in range(1, 72) if ungrouped[i] != ungrouped[i - 1]]) > 23
+    watched.assert_quiet()
+
+
+def test_repeats_filter_differ(tmp_path: Path, open_report: Any) -> None:
+    frames = make_run_frames(12, repeats=3, seed=4)
+    scores = frames["scores"]
+    scored = scores[(scores["scorer"] == "element") & (scores["verdict"] != "unscored")]
+    verdicts = scored.groupby(["incident_id", "book_name"])["verdict"].agg(["nunique", "size"])
+    differ = verdicts[(verdicts["nunique"] > 1) & (verdicts["size"] >= 2)]
+    stability = make_stability(["db-checks", "incident-triage"])
+    watched = open_report(render_sample(frames, tmp_path / "report.html", stability=stability))
+    page = watched.page
+    page.select_option("#page-size", "100")
+
+    page.select_option("#filter-repeats", "differ")
+    groups = repeat_groups(page)
+    assert set(groups) == set(differ.index)
+    assert len(groups) == 3 * len(differ)
+    for text in visible_column(page, 8):
+        agreeing, scored_repeats = (int(part) for part in text.split("/"))
+        assert agreeing < scored_repeats
+
+    page.select_option("#filter-repeats", "agree")
+    assert not set(repeat_groups(page)) & set(differ.index)
+    assert {text.split("/")[0] == text.split("/")[1] for text in visible_column(page, 8)} == {True}
+    page.click("#filter-reset")
+    assert len(repeat_groups(page)) == 72
     watched.assert_quiet()
 
 
