@@ -76,9 +76,21 @@ def load_static_token(token_file: Path | None = None, *, env_name: str = TOKEN_E
         if not text:
             msg = f"the token file {str(token_file)!r} is empty. Write the API token into it, on one line."
             raise ConfigError(msg)
+        _check_token(text, f"the token file {str(token_file)!r}")
         return StaticToken(text)
     value = os.environ.get(env_name, "").strip()
+    if value:
+        _check_token(value, f"the {env_name} variable")
     return StaticToken(value) if value else None
+
+
+def _check_token(token: str, source: str) -> None:
+    # a line break or control character would be rejected by the HTTP layer mid-run; the
+    # message names the source only, never the value
+    if any(ord(char) < 33 or ord(char) == 127 for char in token):
+        msg = (f"{source} holds more than one line, spaces or control characters. "
+               "Write the API token alone, on one line.")
+        raise ConfigError(msg)
 
 
 class ClientCredentials:

@@ -64,6 +64,14 @@ class _LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.lazy_commands])
 
+    def invoke(self, ctx: click.Context) -> Any:
+        # click turns Ctrl-C into "Aborted!" and exit code 1; replay documents 130 for an interruption
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted", err=True)
+            sys.exit(130)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy_commands:
             module_name, attribute = self.lazy_commands[cmd_name]
@@ -298,14 +306,20 @@ def _given(ctx: click.Context, options: dict[str, Any]) -> dict[str, Any]:
 
 def _print_run(outcome: Any) -> None:
     counts = ", ".join(f"{k} {v}" for k, v in sorted(outcome.counts.items()))
-    click.echo(f"\nrun {outcome.status}: {outcome.executions} executions ({counts}) in {outcome.wall_time_s:.1f} s")
+    ended = f"{outcome.executions} executions"
+    if outcome.planned is not None and outcome.planned != outcome.executions:
+        ended = f"{outcome.executions} of {outcome.planned} executions ended"
+    click.echo(f"\nrun {outcome.status}: {ended} ({counts}) in {outcome.wall_time_s:.1f} s")
     if outcome.reason:
         click.echo(f"reason: {outcome.reason}")
     if outcome.summary is not None:
         _print_summary(outcome.summary)
     click.echo(f"results: {outcome.run_dir / 'results.parquet'}")
     click.echo(f"scores:  {outcome.run_dir / 'scores.parquet'}")
-    click.echo(f"report:  {outcome.report_path}")
+    if outcome.report_path is not None:
+        click.echo(f"report:  {outcome.report_path}")
+    else:
+        click.echo(f"report:  not written; render it with: replay report {outcome.run_dir}")
     if outcome.resume_command:
         click.echo(f"resume with: {outcome.resume_command}")
 
@@ -317,8 +331,10 @@ def _print_summary(summary: Any) -> None:
     for row in summary.itertuples(index=False):
         accuracy = "n/a" if row.n_scored == 0 else (
             f"{row.accuracy:6.1%} [{row.accuracy_low:.1%}, {row.accuracy_high:.1%}]")
-        click.echo(f"  {row.book_name:<28} accuracy {accuracy}  scored {row.n_scored}/{row.n_executions}  "
-                   f"errors {row.error_rate:.1%}  p50 {row.latency_p50_s:.2f} s")
+        latency = "n/a" if row.latency_p50_s != row.latency_p50_s else f"{row.latency_p50_s:.2f} s"
+        book = row.book_name or "(no book: invalid rows)"
+        click.echo(f"  {book:<28} accuracy {accuracy}  scored {row.n_scored}/{row.n_executions}  "
+                   f"errors {row.error_rate:.1%}  p50 {latency}")
     click.echo("")
 
 

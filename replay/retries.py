@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import math
 import random
 from dataclasses import dataclass
 
@@ -51,7 +52,8 @@ class RetryPolicy:
 def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
     """Parse a Retry-After header (delay in seconds or an HTTP date) into seconds.
 
-    Returns None for a missing or unparseable value; a date in the past gives 0.
+    Returns None for a missing, unparseable, negative or non-finite value, so the caller
+    falls back to its own backoff; a date in the past gives 0.
     """
     if value is None:
         return None
@@ -59,9 +61,11 @@ def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> floa
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return seconds if math.isfinite(seconds) and seconds >= 0 else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import math
 import os
 import secrets
 import shlex
@@ -46,6 +47,8 @@ logger = logging.getLogger(__name__)
 INCIDENTS = "incidents.parquet"
 # a latency guess for --dry-run estimates when nothing better is known, in seconds
 DRY_RUN_LATENCY_GUESS_S = 20.0
+# the bundled books' median latency at --simulator-latency 1, in seconds (a round middle value)
+SIMULATOR_MEDIAN_LATENCY_S = 6.0
 
 
 @dataclass
@@ -63,6 +66,7 @@ class RunOutcome:
     wall_time_s: float = 0.0
     resume_command: str | None = None
     plan_text: str | None = None
+    planned: int | None = None
 
 
 def run_replay(
@@ -190,6 +194,7 @@ def finish_run(
         run_dir=run_dir, status=status, exit_code=outcome.exit_code, reason=outcome.reason, report_path=report_path,
         summary=summary, executions=table.num_rows, counts={str(k): int(v) for k, v in counts.items()},
         wall_time_s=time.monotonic() - started, resume_command=resume_command,
+        planned=manifest.get("planned_executions"),
     )
 
 
@@ -406,14 +411,15 @@ def _describe_plan(total: int, incidents: list[Incident], books: list[str] | Non
                    simulator: bool) -> str:
     concurrency = settings.effective_concurrency(simulator)
     rate = settings.effective_rate(simulator)
-    throughput = concurrency / DRY_RUN_LATENCY_GUESS_S
+    latency = SIMULATOR_MEDIAN_LATENCY_S * settings.simulator_latency if simulator else DRY_RUN_LATENCY_GUESS_S
+    throughput = concurrency / latency if latency > 0 else math.inf
     if rate:
         throughput = min(throughput, rate)
-    seconds = total / throughput if throughput else 0.0
+    seconds = total / throughput if 0 < throughput < math.inf else 0.0
     book_text = ", ".join(books) if books else "each incident's own book_name"
     return (f"{total} executions: {len(incidents)} incidents x books ({book_text}) x {settings.repeat} repeat(s)\n"
             f"concurrency {concurrency}, rate {'unlimited' if not rate else f'{rate:g}/s'}, "
-            f"latency guess {DRY_RUN_LATENCY_GUESS_S:g} s per execution\n"
+            f"latency guess {latency:g} s per execution\n"
             f"expected duration about {dt.timedelta(seconds=round(seconds))} (an estimate)")
 
 

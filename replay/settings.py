@@ -8,6 +8,8 @@ Secrets are never settings: the token comes from ``WILDMOOSE_API_TOKEN`` or a to
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 import sys
 from collections.abc import Mapping
@@ -24,6 +26,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 __all__ = ["DEFAULT_API_URL", "RunSettings", "load_settings"]
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://api.wildmoose.ai"
 CONFIG_FILE = "replay.toml"
@@ -75,6 +79,22 @@ class RunSettings(BaseModel):
     simulator_latency: float = Field(0.2, ge=0)
     """Scale of the built-in simulator's latency profile; 0 answers at once."""
 
+    @field_validator("books")
+    @classmethod
+    def _check_books(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not name.strip() for name in value):
+            msg = "a book name must not be empty"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("max_failures")
+    @classmethod
+    def _check_max_failures(cls, value: float | None) -> float | None:
+        if value is not None and value >= 1 and value != int(value):
+            msg = "must be a whole count (1 or more) or a fraction below 1, such as 0.2"
+            raise ValueError(msg)
+        return value
+
     @field_validator("api_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
@@ -119,10 +139,18 @@ def load_settings(
     try:
         return RunSettings(**merged)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {e.get('input')!r})"
-                             for e in exc.errors())
+        problems = "; ".join(_describe_error(e) for e in exc.errors())
         msg = f"invalid settings: {problems}. Fix the flag, the REPLAY_* variable or the config file."
         raise ConfigError(msg) from None
+
+
+def _describe_error(error: Any) -> str:
+    name = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(name, RunSettings.model_fields, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"unknown setting {name!r}{hint}"
+    return f"{name}: {error['msg'].removeprefix('Value error, ')} (got {error.get('input')!r})"
 
 
 def _read_config(config_path: Path | None) -> dict[str, Any]:
@@ -138,6 +166,12 @@ def _read_config(config_path: Path | None) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         msg = f"the config file {str(path)!r} is not valid TOML: {exc}. Fix the syntax."
         raise ConfigError(msg) from None
+    except UnicodeDecodeError:
+        msg = f"the config file {str(path)!r} is not UTF-8 text. Save it as UTF-8."
+        raise ConfigError(msg) from None
+    except OSError as exc:
+        msg = f"cannot read the config file {str(path)!r}: {exc.strerror}. Check the path and its permissions."
+        raise ConfigError(msg) from None
     table = document.get("run", document)
     if not isinstance(table, dict):
         msg = f"the [run] entry of {str(path)!r} must be a table of settings."
@@ -145,8 +179,20 @@ def _read_config(config_path: Path | None) -> dict[str, Any]:
     return dict(table)
 
 
+# REPLAY_* variables that other parts of replay read; anything else unknown gets a warning
+OTHER_VARIABLES = frozenset({"LOG_LEVEL", "JUDGE_URL", "JUDGE_API_KEY", "JUDGE_MODEL", "JUDGE_RATE",
+                             "JUDGE_MAX_ERROR_RATE", "SIMULATOR_TOKEN"})
+
+
 def _read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
+    for variable in environ:
+        suffix = variable[len(ENV_PREFIX):]
+        if variable.startswith(ENV_PREFIX) and suffix.lower() not in RunSettings.model_fields \
+                and suffix not in OTHER_VARIABLES:
+            close = difflib.get_close_matches(suffix.lower(), RunSettings.model_fields, n=1)
+            hint = f"; did you mean {ENV_PREFIX}{close[0].upper()}?" if close else ""
+            logger.warning("ignoring the unknown environment variable %s%s", variable, hint)
     for name in RunSettings.model_fields:
         raw = environ.get(ENV_PREFIX + name.upper())
         if raw is None:

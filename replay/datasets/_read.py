@@ -162,7 +162,13 @@ def _read_csv(path: Path, text: str) -> RawTable:
             f"{_CSV_FIELD_LIMIT:,} characters are not supported, so check for an unclosed quote",
             path=str(path),
         ) from exc
-    assert header is not None  # _decode rejected whitespace-only text
+    if header is None:
+        # for example a file that holds only a quote character: the reader found no record
+        raise DatasetError(
+            f"{path}: the file has no header row that the CSV reader can parse; "
+            "the first line must name the columns, such as incident_id,time,book_name,root_cause",
+            path=str(path),
+        )
 
     values = [list(cells) for cells in zip(*rows)] if rows else [[] for _ in header]
     columns: dict[str, list[Any]] = {}

@@ -138,3 +138,40 @@ def test_batch_short_array_not_mapped() -> None:
 def test_token_not_in_outcome() -> None:
     outcome = _call(lambda r: httpx.Response(401, json={"error": "bad token"}), token="tok-SECRET-123")
     assert "tok-SECRET-123" not in repr(outcome)
+
+
+def test_echoed_token_redacted() -> None:
+    token = "tok-SECRET-echo-4242"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        echoed = request.headers["authorization"]
+        return httpx.Response(200, json={"highlights": f"Root cause: you sent {echoed}"})
+
+    outcome = _call(handler, token=token)
+    assert outcome.kind == "ok"
+    assert token not in outcome.fields["highlights"]
+    assert token not in outcome.body_text
+    assert "[redacted]" in outcome.fields["highlights"]
+
+
+def test_oversized_body_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    import replay.client
+
+    monkeypatch.setattr(replay.client, "MAX_RESPONSE_BYTES", 1000)
+
+    async def main():
+        transport = httpx.MockTransport(lambda r: httpx.Response(200, json={"highlights": "x" * 5000}))
+        async with httpx.AsyncClient(base_url="http://api.test", transport=transport) as http:
+            client = ExecutionClient(http, StaticToken("t"), timeout=5, transport=transport)
+            return await client.execute({"bookName": "b", "time": "2026-07-01T00:00:00Z"})
+
+    outcome = anyio.run(main)
+    assert outcome.kind == "invalid_response"
+    assert "larger than 1000 bytes" in outcome.error
+
+
+def test_body_pads_early_year() -> None:
+    import datetime as dt
+
+    incident = make_incident(time=dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc))
+    assert build_request_body(incident, "b")["time"] == "0001-01-01T00:00:00Z"

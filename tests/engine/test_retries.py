@@ -24,7 +24,7 @@ def test_retry_after_past_date_is_zero() -> None:
     assert parse_retry_after("Wed, 01 Jul 2026 11:00:00 GMT", now=now) == 0.0
 
 
-@pytest.mark.parametrize("value", [None, "", "soon", "-"])
+@pytest.mark.parametrize("value", [None, "", "soon", "-", "-5", "nan", "inf"])
 def test_retry_after_unparseable(value: str | None) -> None:
     assert parse_retry_after(value) is None
 

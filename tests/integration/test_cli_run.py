@@ -109,3 +109,35 @@ def test_run_public_postmortems(tmp_path: Path) -> None:
     assert (results["status"] == "invalid_input").sum() == 117
     assert (results["status"] == "ok").sum() == 123
     assert (run_dir / "report.html").stat().st_size > 10_000
+
+
+def test_resume_rejects_plan_change(tmp_path: Path) -> None:
+    done = _replay("run", str(SAMPLE), "--simulator", "--simulator-latency", "0", "--limit", "3", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    run_dir = _run_dir(done.stdout, tmp_path)
+    again = _replay("run", "--resume", str(run_dir), "--limit", "7", "--book", "other", cwd=tmp_path)
+    assert again.returncode == 2
+    assert "--limit" in again.stderr
+    assert "--book" in again.stderr
+    assert len(pd.read_parquet(run_dir / "results.parquet")) == 3
+
+
+def test_resume_without_dataset_file(tmp_path: Path) -> None:
+    dataset = tmp_path / "q3.parquet"
+    dataset.write_bytes(SAMPLE.read_bytes())
+    done = _replay("run", str(dataset), "--simulator", "--simulator-latency", "0", "--limit", "4", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    run_dir = _run_dir(done.stdout, tmp_path)
+    dataset.unlink()
+    again = _replay("run", "--resume", str(run_dir), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert len(pd.read_parquet(run_dir / "results.parquet")) == 4
+
+
+def test_unwritable_out_is_clear(tmp_path: Path) -> None:
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a directory")
+    done = _replay("run", str(SAMPLE), "--simulator", "--limit", "1", "--out", str(blocker / "runs"), cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "--out" in done.stderr
