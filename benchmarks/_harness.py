@@ -93,14 +93,14 @@ def _free_port() -> int:
 
 
 def sample_incidents():
-    """The validated incidents of the bundled sample quarter."""
+    """Load the validated incidents of the bundled sample quarter."""
     from replay.datasets import load_incidents
 
     return load_incidents(SAMPLE).incidents
 
 
 def make_plan(count: int) -> list:
-    """``count`` planned executions over the sample incidents (repeats as needed)."""
+    """Plan ``count`` executions over the sample incidents, repeating them as needed."""
     from replay.planning import plan_executions
 
     incidents = sample_incidents()
@@ -111,7 +111,7 @@ def make_plan(count: int) -> list:
 
 @dataclass
 class EngineRun:
-    """What one engine pass did."""
+    """Counts and duration of one engine pass."""
 
     elapsed_s: float
     done: int

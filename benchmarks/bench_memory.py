@@ -39,7 +39,7 @@ def build_dataset(incidents: int, path: Path) -> None:
 
 
 def peak_and_current(pid: int) -> tuple[float, float]:
-    """The process's high-water and current resident memory, in MB."""
+    """Read the process's peak and current resident memory, in MB."""
     values = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         key, _, rest = line.partition(":")

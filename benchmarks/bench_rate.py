@@ -21,7 +21,7 @@ from benchmarks._harness import fast_server, make_plan, pin_client, run_engine
 
 
 def busiest_window(arrivals: list[float], width: float = 1.0) -> int:
-    """The most arrivals in any window ``[t, t + width)`` that starts at an arrival."""
+    """Count the maximum number of arrivals in a window ``[t, t + width)`` starting at an arrival."""
     return max(bisect.bisect_left(arrivals, t + width) - i for i, t in enumerate(arrivals))
 
 
