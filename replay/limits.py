@@ -70,10 +70,15 @@ class AdaptiveConcurrency:
     Args:
         maximum: the configured concurrency; the cap never exceeds it.
         increase_after: consecutive successes needed to raise the cap by one.
+        decrease_interval: seconds after a decrease during which further 429s do not lower the
+            cap again, so one overload that answers several in-flight requests with 429 halves
+            the cap once, not once per response.
     """
 
-    def __init__(self, maximum: int, increase_after: int = 20) -> None:
+    def __init__(self, maximum: int, increase_after: int = 20, decrease_interval: float = 1.0) -> None:
         self.maximum = max(1, int(maximum))
+        self._decrease_interval = decrease_interval
+        self._last_decrease = -math.inf
         self.limit = self.maximum
         self.in_flight = 0
         self._increase_after = max(1, increase_after)
@@ -105,6 +110,10 @@ class AdaptiveConcurrency:
     def record_throttle(self) -> None:
         """Halve the cap after a 429 (never below 1)."""
         self._successes = 0
+        now = time.monotonic()
+        if now - self._last_decrease < self._decrease_interval:
+            return
+        self._last_decrease = now
         new_limit = max(1, self.limit // 2)
         if new_limit != self.limit:
             logger.warning("the API throttled the run: lowering concurrency from %d to %d", self.limit, new_limit)

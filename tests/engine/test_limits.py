@@ -73,8 +73,15 @@ def test_rate_limiter_pause_delays_everyone() -> None:
     assert waited == pytest.approx(0.2, abs=0.05)
 
 
+def test_concurrency_halves_once_per_overload() -> None:
+    slots = AdaptiveConcurrency(16, decrease_interval=60.0)
+    for _ in range(3):
+        slots.record_throttle()
+    assert slots.limit == 8
+
+
 def test_concurrency_halves_on_throttle_and_recovers() -> None:
-    slots = AdaptiveConcurrency(16, increase_after=3)
+    slots = AdaptiveConcurrency(16, increase_after=3, decrease_interval=0.0)
     slots.record_throttle()
     assert slots.limit == 8
     slots.record_throttle()
@@ -85,7 +92,7 @@ def test_concurrency_halves_on_throttle_and_recovers() -> None:
 
 
 def test_concurrency_never_below_one() -> None:
-    slots = AdaptiveConcurrency(2)
+    slots = AdaptiveConcurrency(2, decrease_interval=0.0)
     for _ in range(5):
         slots.record_throttle()
     assert slots.limit == 1
