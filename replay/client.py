@@ -202,10 +202,16 @@ class ExecutionClient:
             # trickles bytes forever)
             with anyio.fail_after(self._timeout):
                 response = await self._send(request)
-        except (TimeoutError, httpx.TimeoutException):
+        except TimeoutError:
             elapsed = time.perf_counter() - started
             return None, AttemptOutcome("timeout", retryable=True, latency_s=elapsed,
                                         error=f"no response within {self._timeout:g} s")
+        except httpx.TimeoutException as exc:
+            # the aiohttp transport reports a refused connection as a connect timeout, so keep its text
+            elapsed = time.perf_counter() - started
+            detail = str(exc) or f"no response within {self._timeout:g} s"
+            return None, AttemptOutcome("timeout", retryable=True, latency_s=elapsed,
+                                        error=f"{type(exc).__name__}: {detail}")
         except httpx.TransportError as exc:
             elapsed = time.perf_counter() - started
             return None, AttemptOutcome("timeout", retryable=True, latency_s=elapsed,

@@ -182,6 +182,13 @@ def finish_run(
     table = compact_run(run_dir, manifest["run_id"])
     counts = table.column("status").to_pandas().value_counts().to_dict()
     status = "completed" if outcome.status == "completed" else outcome.status
+    executed = sum(v for k, v in counts.items() if k not in ("invalid_input", "cancelled"))
+    if status == "completed" and executed and not counts.get("ok"):
+        # nothing succeeded: most likely a wrong --api-url, a network problem or an unknown book
+        first_error = _first_error(run_dir)
+        outcome = EngineOutcome("failed", f"every execution failed; the first error: {first_error}. "
+                                "Check --api-url, the network and the book names.", 1)
+        status = "failed"
     attempt.update(finished_at=_iso_now(), status=status, reason=outcome.reason,
                    executed=progress.done if progress else None)
     manifest.update(status=status, finished_at=attempt["finished_at"], counts=counts, reason=outcome.reason,
@@ -196,6 +203,12 @@ def finish_run(
         wall_time_s=time.monotonic() - started, resume_command=resume_command,
         planned=manifest.get("planned_executions"),
     )
+
+
+def _first_error(run_dir: Path) -> str:
+    results = read_results(run_dir, columns=["status", "error"])
+    failed = results[~results["status"].isin(["ok", "invalid_input", "cancelled"])]
+    return str(failed["error"].iloc[0]) if len(failed) else "unknown"
 
 
 def _close_interrupted(run_dir: Path, manifest: dict[str, Any], attempt: dict[str, Any], started: float) -> RunOutcome:

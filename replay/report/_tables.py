@@ -186,6 +186,9 @@ def header_facts(manifest: Mapping[str, Any]) -> dict[str, str]:
         "duration": _duration(started, finished),
         "status": frames.as_text(manifest.get("status")) or "n/a",
         "replay_version": frames.as_text(manifest.get("replay_version")) or "n/a",
+        "reason": frames.as_text(manifest.get("reason")) or "",
+        "planned": _count(frames.as_float(manifest.get("planned_executions"))) if manifest.get("planned_executions")
+        is not None else "",
     }
 
 
