@@ -255,8 +255,9 @@ def report(run_dir: Path, scorer: str | None) -> None:
 @main.command()
 @click.option("--out", default="runs", show_default=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory holding run directories.")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON records on stdout.")
 @_report_errors
-def runs(out: Path) -> None:
+def runs(out: Path, as_json: bool) -> None:
     """List runs with their status and headline numbers."""
     from replay.library import load_runs
 
@@ -264,7 +265,25 @@ def runs(out: Path) -> None:
     if table.empty:
         click.echo(f"no runs under {out}")
         return
-    click.echo(table.to_string(index=False))
+    if as_json:
+        click.echo(table.to_json(orient="records", indent=2))
+        return
+
+    from rich.console import Console
+    from rich.table import Table
+
+    view = Table(box=None, header_style="bold")
+    for name in ("run", "label", "status", "started (UTC)", "executions", "ok", "failed"):
+        view.add_column(name, justify="right" if name in ("executions", "ok", "failed") else "left", no_wrap=True)
+    for row in table.itertuples(index=False):
+        status = str(row.status)
+        if status == "running":
+            # a run killed with kill -9 never updates its manifest; only its journal knows more
+            status = "running or interrupted"
+        view.add_row(str(row.run_id), str(row.label or ""), status, str(row.started_at or "")[:19].replace("T", " "),
+                     str(row.executions), str(row.ok), str(row.failed))
+    # a pipe gets full lines rather than the 80 columns rich assumes without a terminal
+    Console(width=None if sys.stdout.isatty() else 200).print(view)
 
 
 # settings that decide what a run executes: a resume must keep them. --api-url may change
