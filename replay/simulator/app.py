@@ -31,7 +31,7 @@ from typing import Any
 
 import anyio
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -126,7 +126,16 @@ class Simulator:
             "fault": None,
             "answers": [],
         }
-        response = await self._respond(request, is_batch, counter, entry)
+        try:
+            response = await self._respond(request, is_batch, counter, entry)
+        except ClientDisconnect:
+            # the client gave up (for example during a hang longer than its timeout)
+            entry["status"] = None
+            entry["fault"] = entry["fault"] or "client_disconnected"
+            entry["latency_s"] = round(time.perf_counter() - started, 6)
+            self.log.write(entry)
+            logger.info("request %d: the client disconnected before the response", counter)
+            return Response(status_code=499)
         entry["status"] = response.status_code
         entry["latency_s"] = round(time.perf_counter() - started, 6)
         self.log.write(entry)
