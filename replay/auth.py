@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 TOKEN_ENV = "WILDMOOSE_API_TOKEN"
 CLIENT_SECRET_ENV = "WILDMOOSE_CLIENT_SECRET"
-# refresh a token this many seconds before the issuer says it expires
+# refresh a token this many seconds before its stated expiry
 REFRESH_MARGIN_S = 60.0
 
 

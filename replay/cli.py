@@ -278,7 +278,7 @@ def runs(out: Path, as_json: bool) -> None:
     for row in table.itertuples(index=False):
         status = str(row.status)
         if status == "running":
-            # a run killed with kill -9 never updates its manifest; only its journal knows more
+            # a run killed with kill -9 never updates its manifest; only its journal records what finished
             status = "running or interrupted"
         view.add_row(str(row.run_id), str(row.label or ""), status, str(row.started_at or "")[:19].replace("T", " "),
                      str(row.executions), str(row.ok), str(row.failed))

@@ -1,7 +1,7 @@
 """The execution API client: request bodies, one HTTP attempt, and response classification.
 
 Retries, rate limits and concurrency belong to the engine; this module makes exactly one
-attempt per call and says what happened. httpx exceptions are translated here, once.
+attempt per call and reports its outcome. httpx exceptions are translated here, once.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ OutcomeKind = Literal["ok", "playbook_error", "no_data", "http_error", "timeout"
 class AttemptOutcome:
     """What one HTTP attempt produced for one execution.
 
-    ``retryable`` says whether the engine may try again; ``retry_after`` is the server's
+    ``retryable`` tells whether the engine may try again; ``retry_after`` is the server's
     requested wait in seconds, when it sent one.
     """
 

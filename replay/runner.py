@@ -53,7 +53,7 @@ SIMULATOR_MEDIAN_LATENCY_S = 6.0
 
 @dataclass
 class RunOutcome:
-    """What ``run_replay`` produced."""
+    """The outcome of ``run_replay``: where the run is, its status and its numbers."""
 
     run_dir: Path | None
     status: str
