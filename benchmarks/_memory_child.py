@@ -2,8 +2,7 @@
 
 Used by ``bench_memory.py``; the arguments are those of the ``replay`` command. The peak
 is the kernel's high-water mark (VmHWM), reset at each stage boundary.
-Environment: ``BENCH_STOP_BEFORE_REPORT=1`` exits when the report stage would start;
-``BENCH_SCORING_COLUMNS=1`` makes scoring read only the result columns scorers use.
+Environment: ``BENCH_STOP_BEFORE_REPORT=1`` exits when the report stage would start.
 """
 
 from __future__ import annotations
@@ -17,22 +16,21 @@ from pathlib import Path
 import replay.reporting
 import replay.runner
 from replay.cli import main
-from replay.store import read_results
 
 _stage = ["start", time.monotonic()]
-SCORING_COLUMNS = ("execution_key", "incident_id", "book_name", "repeat", "status", "highlights")
 
 
-def _peak_mb() -> float:
+def _memory_mb(key: str) -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{key}:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
 
 def _next_stage(name: str) -> None:
     now = time.monotonic()
-    print(f"STAGE {_stage[0]} {now - _stage[1]:.1f} s peak {_peak_mb():.0f} MB", file=sys.stderr, flush=True)
+    print(f"STAGE {_stage[0]} {now - _stage[1]:.1f} s peak {_memory_mb('VmHWM'):.0f} MB "
+          f"(at its end {_memory_mb('VmRSS'):.0f} MB)", file=sys.stderr, flush=True)
     Path("/proc/self/clear_refs").write_text("5")  # reset the high-water mark
     _stage[:] = [name, now]
 
@@ -49,13 +47,6 @@ def _hook(module, name: str, *stages: str) -> None:
         if _stage[0] == "report" and os.environ.get("BENCH_STOP_BEFORE_REPORT") == "1":
             _next_stage("end")
             os._exit(0)
-        if _stage[0] == "scoring" and os.environ.get("BENCH_SCORING_COLUMNS") == "1":
-            # what scoring reads when it asks read_results for the columns scorers use
-            replay.reporting.read_results = functools.partial(read_results, columns=SCORING_COLUMNS)
-            try:
-                return original(*args, **kwargs)
-            finally:
-                replay.reporting.read_results = read_results
         return original(*args, **kwargs)
 
     setattr(module, name, wrapper)

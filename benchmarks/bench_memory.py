@@ -3,16 +3,22 @@
 Builds a 1,000-incident dataset from the sample quarter (new incident ids), then runs
 ``replay run DATASET --repeat 100`` as a child process on core 0 against
 ``fast_server.py`` (no latency) on core 1, sampling the child's resident memory every
-0.5 s. Printed: peak RSS (the kernel's high-water mark), RSS over time, and the time and
-peak of each stage (start-up and execution, compaction, scoring, report). Bar: peak RSS
-under 250 MB up to and including scoring.
+0.5 s. Printed: the highest of the stage peaks, RSS over time, and the time and peak of
+each stage (start-up and execution, compaction, scoring, report). The peak of a stage is
+the kernel's high-water mark, reset at each stage boundary. Bar: peak RSS under 250 MB in
+every stage.
 
-    /work/venv/bin/python benchmarks/bench_memory.py [--incidents 1000] [--repeat 100]
+``--keep DIR`` keeps the run directory under DIR. ``--run-dir RUN`` measures only scoring
+and the report of an existing run, as ``replay score RUN`` does.
+
+    /work/venv/bin/python -m benchmarks.bench_memory [--incidents 1000] [--repeat 100]
+    /work/venv/bin/python -m benchmarks.bench_memory --run-dir DIR/runs/RUN_ID
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import tempfile
@@ -54,43 +60,53 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--no-report", action="store_true", help="stop before the report stage")
-    parser.add_argument("--scoring-columns", action="store_true",
-                        help="let scoring read only the result columns scorers use")
+    parser.add_argument("--keep", type=Path, help="create the run under this directory and keep it")
+    parser.add_argument("--run-dir", type=Path, help="score and report this existing run only")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(dir=ROOT / "benchmarks") as folder, fast_server() as server:
-        dataset = Path(folder) / "incidents.parquet"
-        build_dataset(args.incidents, dataset)
-        command = ["taskset", "-c", str(CLIENT_CPU), PYTHON, "-m", "benchmarks._memory_child", "run", str(dataset), "--api-url",
-                   server.url, "--repeat", str(args.repeat), "--concurrency", str(args.concurrency), "--rate", "0",
-                   "--out", str(Path(folder) / "runs")]
+    with contextlib.ExitStack() as stack:
         env = dict(os.environ, WILDMOOSE_API_TOKEN=TOKEN, PYTHONPATH=str(ROOT),
-                   BENCH_STOP_BEFORE_REPORT=str(int(args.no_report)), BENCH_SCORING_COLUMNS=str(int(args.scoring_columns)))
+                   BENCH_STOP_BEFORE_REPORT=str(int(args.no_report)))
+        if args.run_dir:
+            folder = str(args.run_dir.resolve().parent)
+            arguments = ["score", str(args.run_dir.resolve())]
+        else:
+            if args.keep:
+                args.keep.mkdir(parents=True, exist_ok=True)
+                folder = str(args.keep.resolve())
+            else:
+                folder = stack.enter_context(tempfile.TemporaryDirectory(dir=ROOT / "benchmarks"))
+            server = stack.enter_context(fast_server())
+            dataset = Path(folder) / "incidents.parquet"
+            build_dataset(args.incidents, dataset)
+            arguments = ["run", str(dataset), "--api-url", server.url, "--repeat", str(args.repeat), "--concurrency",
+                         str(args.concurrency), "--rate", "0", "--out", str(Path(folder) / "runs")]
+        command = ["taskset", "-c", str(CLIENT_CPU), PYTHON, "-m", "benchmarks._memory_child", *arguments]
         started = time.monotonic()
         child = subprocess.Popen(command, env=env, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  text=True)
         samples: list[tuple[float, float]] = []
-        peak = 0.0
         while child.poll() is None:
             try:
-                peak, current = peak_and_current(child.pid)
+                _, current = peak_and_current(child.pid)
             except (FileNotFoundError, ProcessLookupError):
                 break
             samples.append((time.monotonic() - started, current))
             time.sleep(SAMPLE_PERIOD_S)
-        _, status, usage = os.wait4(child.pid, 0) if child.returncode is None else (0, 0, None)
         stdout, stderr = child.communicate()
         elapsed = time.monotonic() - started
-    if usage is not None:
-        peak = max(peak, usage.ru_maxrss / 1024)
-    if child.returncode not in (0, None) or (usage is not None and status != 0):
+    if child.returncode != 0:
         print(stderr[-3000:])
-        raise SystemExit(f"the run failed (exit {child.returncode or status})")
-    executions = args.incidents * args.repeat
-    print(f"{executions} executions ({args.incidents} incidents x repeat {args.repeat}), concurrency "
-          f"{args.concurrency}: whole command {elapsed:.1f} s")
+        raise SystemExit(f"the run failed (exit {child.returncode})")
+    stages = [line.split(" ", 1)[1] for line in stderr.splitlines() if line.startswith("STAGE ")]
+    # the high-water mark is reset at each stage boundary, so the run's peak is the highest stage peak
+    peak = max([float(line.split(" peak ", 1)[1].split()[0]) for line in stages] or [0.0])
+    if args.run_dir:
+        print(f"replay score {args.run_dir}: whole command {elapsed:.1f} s")
+    else:
+        print(f"{args.incidents * args.repeat} executions ({args.incidents} incidents x repeat {args.repeat}), "
+              f"concurrency {args.concurrency}: whole command {elapsed:.1f} s")
     print("RSS over time (s: MB): " + ", ".join(f"{t:.0f}: {mb:.0f}" for t, mb in samples[:: max(1, len(samples) // 12)]))
     print(f"bar 4: peak RSS {peak:.0f} MB (< 250 MB)")
-    stages = [line.split(" ", 1)[1] for line in stderr.splitlines() if line.startswith("STAGE ")]
     print("stages (time, peak RSS within the stage):\n  " + "\n  ".join(stages))
     print(stdout.strip()[-600:])
 

@@ -6,16 +6,19 @@ Used at the end of ``replay run`` and by ``replay score`` and ``replay report``.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from replay.errors import StoreError
-from replay.store import read_manifest, read_results, write_table
+from replay.journal import segment_paths
+from replay.store import RESULTS, read_manifest, read_results
 
 __all__ = ["read_incidents", "read_scores", "render_report", "score_and_report", "score_run_dir"]
 
@@ -23,6 +26,11 @@ logger = logging.getLogger(__name__)
 
 SCORES = "scores.parquet"
 REPORT = "report.html"
+# executions read, scored and written at a time
+SCORE_CHUNK = 5_000
+# what score_run_dir returns of the scores it wrote
+_SCORE_KEYS = ("execution_key", "incident_id", "book_name", "repeat", "scorer", "score", "verdict")
+_SCORE_CATEGORIES = ("execution_key", "incident_id", "book_name", "scorer", "verdict")
 # metadata columns that the report breaks accuracy down by, when the dataset has them
 BREAKDOWN_COLUMNS = ("root_cause_category", "severity", "service", "environment", "team")
 
@@ -46,24 +54,73 @@ def score_run_dir(run_dir: Path, scorers: Sequence[str] | None = None) -> pd.Dat
     """Score every execution of a run and write ``scores.parquet``.
 
     Scores of scorers not named here are kept, so several scoring passes coexist; a scorer
-    scored again replaces its earlier rows.
+    scored again replaces its earlier rows. The run is read, scored and written in chunks
+    of ``SCORE_CHUNK`` executions, and the file is replaced only when the whole pass
+    succeeded.
+
+    Returns:
+        The scores now in ``scores.parquet`` without their long text columns:
+        ``execution_key``, ``incident_id``, ``book_name``, ``repeat``, ``scorer``,
+        ``score`` and ``verdict``, the text columns categorical. ``read_scores`` returns
+        every column.
     """
-    from replay.scoring import DEFAULT_SCORERS
-    from replay.scoring.pipeline import SCORES_SCHEMA, score_run
+    from replay.scoring import DEFAULT_SCORERS, get_scorer
+    from replay.scoring.pipeline import SCORES_SCHEMA, score_chunks
 
     run_dir = Path(run_dir)
     names = list(scorers or read_manifest(run_dir).get("settings", {}).get("scorers") or DEFAULT_SCORERS)
-    results = read_results(run_dir)
+    built = [get_scorer(name) for name in names]
     incidents = read_incidents(run_dir)
-    fresh = score_run(results, incidents, names)
+    path = run_dir / SCORES
+    tmp = path.with_name(path.name + ".tmp")
+    rows = 0
+    try:
+        with pq.ParquetWriter(tmp, SCORES_SCHEMA, compression="zstd") as writer:
+            for table in _previous_scores(path, {scorer.name for scorer in built}):
+                writer.write_table(table.select(SCORES_SCHEMA.names).cast(SCORES_SCHEMA))
+                rows += table.num_rows
+            for table in score_chunks(_result_chunks(run_dir), incidents, built):
+                writer.write_table(table)
+                rows += table.num_rows
+        _replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    logger.info("wrote %d scores to %s", rows, path)
+    return pq.read_table(path, columns=list(_SCORE_KEYS), read_dictionary=list(_SCORE_CATEGORIES)).to_pandas()
 
-    previous = read_scores(run_dir)
-    if not previous.empty:
-        previous = previous[~previous["scorer"].isin(fresh["scorer"].unique())]
-        fresh = pd.concat([previous, fresh], ignore_index=True)
-    write_table(pa.Table.from_pandas(fresh, schema=SCORES_SCHEMA, preserve_index=False), run_dir / SCORES)
-    logger.info("wrote %d scores to %s", len(fresh), run_dir / SCORES)
-    return fresh
+
+def _result_chunks(run_dir: Path) -> Iterator[pd.DataFrame]:
+    """Yield the results columns that scorers use, ``SCORE_CHUNK`` executions at a time."""
+    from replay.scoring.pipeline import RESULT_COLUMNS
+
+    path = run_dir / RESULTS
+    if segment_paths(run_dir) or not path.exists():
+        # journaled executions not yet compacted: read_results merges them with the file
+        results = read_results(run_dir, columns=RESULT_COLUMNS)
+        for start in range(0, len(results.index), SCORE_CHUNK):
+            yield results.iloc[start:start + SCORE_CHUNK]
+        return
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=SCORE_CHUNK, columns=list(RESULT_COLUMNS)):
+        yield batch.to_pandas()
+
+
+def _previous_scores(path: Path, replaced: set[str]) -> Iterator[pa.Table]:
+    """Yield the stored scores of scorers not in ``replaced``, in chunks."""
+    if not path.exists():
+        return
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=SCORE_CHUNK):
+        table = pa.Table.from_batches([batch])
+        kept = table.filter(pc.invert(pc.is_in(table.column("scorer"), value_set=pa.array(sorted(replaced),
+                                                                                        pa.string()))))
+        if kept.num_rows:
+            yield kept
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
 
 
 def render_report(run_dir: Path, scorer: str | None = None) -> tuple[Path, pd.DataFrame]:
