@@ -124,6 +124,8 @@ def _dataset_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--max-attempts", type=int, help="Attempts per execution, the first included. [default: 5]")
 @click.option("--max-retry-after", type=float, help="Longest Retry-After (seconds) to wait for; a longer one stops "
               "the run as an exhausted quota. [default: 300]")
+@click.option("--execution-deadline", type=float, help="Seconds one execution may take across all its attempts "
+              "and waits; no retry starts past it. [default: 1800]")
 @click.option("--max-failures", type=float, help="Stop the run after this many failed executions (a count), or this "
               "fraction of them (below 1).")
 @click.option("--api-url", help="Base URL of the execution API. [default: https://api.wildmoose.ai]")
@@ -191,10 +193,11 @@ def run(ctx: click.Context, dataset: Path | None, simulator: bool, resume: Path 
 @main.command()
 @click.argument("dataset", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--book", "default_book", help="Book to use for rows without a book_name.")
+@click.option("--all", "show_all", is_flag=True, help="List every problem, not only the first examples of each kind.")
 @_dataset_options
 @_report_errors
-def validate(dataset: Path, default_book: str | None, columns: tuple[str, ...], time_zone: str | None,
-             allow_partial_dates: bool | None, config_path: Path | None) -> None:
+def validate(dataset: Path, default_book: str | None, show_all: bool, columns: tuple[str, ...],
+             time_zone: str | None, allow_partial_dates: bool | None, config_path: Path | None) -> None:
     """Check DATASET and list every problem: row, column, value and fix."""
     from replay.datasets import format_problems, load_incidents
     from replay.settings import load_settings, parse_column_mapping
@@ -202,14 +205,18 @@ def validate(dataset: Path, default_book: str | None, columns: tuple[str, ...], 
     flags: dict[str, Any] = {"time_zone": time_zone, "allow_partial_dates": allow_partial_dates}
     if columns:
         flags["columns"] = parse_column_mapping(columns)
+    if default_book:
+        flags["books"] = (default_book,)
     settings = load_settings(flags, config_path=config_path)
+    # the same default book as 'replay run': --book, else the books of the config file
     loaded = load_incidents(dataset, column_map=settings.columns or None, default_zone=settings.time_zone,
-                            allow_partial_dates=settings.allow_partial_dates, default_book=default_book)
+                            allow_partial_dates=settings.allow_partial_dates,
+                            default_book=settings.books[0] if settings.books else None)
     total = len(loaded.incidents) + len(loaded.invalid_rows)
     if not loaded.problems:
         click.echo(f"{dataset}: {total} rows, all valid.")
         return
-    click.echo(format_problems(loaded.problems, dataset))
+    click.echo(format_problems(loaded.problems, dataset, limit=None if show_all else 50))
     click.echo(f"\n{dataset}: {len(loaded.invalid_rows)} of {total} rows are invalid, {len(loaded.incidents)} valid. "
                "'replay run --skip-invalid' runs the valid ones and records the others as invalid_input.")
     sys.exit(1)

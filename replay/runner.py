@@ -112,6 +112,10 @@ def run_replay(
     if dry_run:
         return RunOutcome(None, "dry_run", plan_text=_describe_plan(total, incidents, books, settings, simulator))
 
+    # fail on a missing token before anything is written
+    if not simulator:
+        _token_provider(settings)
+
     # create or reopen the run directory
     if loaded is not None:
         run_dir = _claim_run_dir(run_dir)
@@ -243,7 +247,8 @@ async def _execute(plan, settings: RunSettings, simulator: bool, world: list[Inc
         burst=settings.burst,
         timeout=settings.timeout,
         batch_size=settings.batch_size,
-        retry=RetryPolicy(max_attempts=settings.max_attempts, max_retry_after=settings.max_retry_after),
+        retry=RetryPolicy(max_attempts=settings.max_attempts, max_retry_after=settings.max_retry_after,
+                          deadline=settings.execution_deadline),
         max_failures=settings.max_failures,
         grace_period=settings.grace_period,
     )

@@ -58,6 +58,8 @@ class RunSettings(BaseModel):
     batch_size: int = Field(1, ge=1, le=10)
     max_attempts: int = Field(5, ge=1)
     max_retry_after: float = Field(300.0, gt=0)
+    execution_deadline: float = Field(1800.0, gt=0)
+    """Seconds one execution may take across all its attempts and waits."""
     max_failures: float | None = Field(None, gt=0)
     grace_period: float = Field(30.0, ge=0)
     limit: int | None = Field(None, ge=1)

@@ -63,16 +63,17 @@ def short_repr(value: object, limit: int = MAX_REPR_CHARS) -> str:
     return text[: limit - 3] + "..."
 
 
-def format_problems(problems: Sequence[RowProblem], path: str | Path, limit: int = 50) -> str:
+def format_problems(problems: Sequence[RowProblem], path: str | Path, limit: int | None = 50) -> str:
     """Render row problems for a terminal, grouped by column and kind of problem.
 
-    Each group prints its fix once (when all its problems share it) and at most ``limit``
-    problem lines are listed in total; the rest are counted.
+    Each group prints its fix once (when all its problems share it). About ``limit`` problem
+    lines are listed in total, shared between the groups so that every group shows at least
+    three examples; the rest are counted. ``limit=None`` lists every problem.
 
     Args:
         problems: the problems returned by ``load_incidents``.
         path: the dataset file, named in the first line.
-        limit: how many problem lines to list before only counting.
+        limit: how many problem lines to list before only counting; None for all.
 
     Returns:
         Multi-line text without a trailing newline.
@@ -89,7 +90,7 @@ def format_problems(problems: Sequence[RowProblem], path: str | Path, limit: int
     for problem in problems:
         groups.setdefault((problem.column, problem.code), []).append(problem)
 
-    shown = 0
+    per_group = None if limit is None else max(3, limit // len(groups))
     for members in groups.values():
         first = members[0]
         same_message = all(p.message == first.message for p in members)
@@ -101,15 +102,12 @@ def format_problems(problems: Sequence[RowProblem], path: str | Path, limit: int
         lines.append(f"{label}: {title} ({count})")
         if same_fix:
             lines.append(f"  fix: {first.fix}")
-        hidden = 0
-        for problem in members:
-            if shown >= limit:
-                hidden += 1
-                continue
-            shown += 1
+        listed = members if per_group is None else members[:per_group]
+        for problem in listed:
             lines.append("  " + _problem_line(problem, same_message, same_fix))
+        hidden = len(members) - len(listed)
         if hidden:
-            lines.append(f"  ... and {hidden} more not shown")
+            lines.append(f"  ... and {hidden} more not shown ('replay validate --all' lists every row)")
     return "\n".join(lines)
 
 

@@ -142,9 +142,18 @@ def test_format_problems_groups(write_csv):
     assert "time: time has no time zone (60 rows)" in text
     assert text.count("fix: add a zone offset such as 2026-07-14T03:12:00Z") == 1
     assert "row 1 INC-0: '2026-07-14T03:12:00'" in text
-    assert "... and 50 more not shown" in text
+    # the limit is shared between groups, so the small group still shows its example
+    assert "... and 55 more not shown" in text
     assert "root_cause: root_cause is empty (1 row)" in text
-    assert "... and 1 more not shown" in text
+    assert "row 61 INC-X" in text
+
+
+def test_format_problems_lists_all(write_csv):
+    rows = [{**GOOD_ROW, "incident_id": f"INC-{n}", "time": "2026-07-14T03:12:00"} for n in range(60)]
+    path = write_csv(rows)
+    text = format_problems(load_incidents(path).problems, path, limit=None)
+    assert "row 60 INC-59" in text
+    assert "not shown" not in text
 
 
 def test_format_problems_escapes_ids():

@@ -173,3 +173,32 @@ def test_rate_respected(tmp_path, rate) -> None:
 
     _run(handler, tmp_path, incidents=41, concurrency=8, rate=rate)
     assert stamps[-1] - stamps[0] >= 40 / rate * 0.95
+
+
+def test_latency_excludes_queue_and_backoff(tmp_path) -> None:
+    calls = Counter()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        title = json.loads(request.content)["title"]
+        calls[title] += 1
+        await anyio.sleep(0.05)
+        if calls[title] == 1:
+            return httpx.Response(503, json={"error": "busy"})
+        return _ok(request)
+
+    retry = RetryPolicy(max_attempts=3, initial_wait=0.2, jitter=0.0)
+    _, results = _run(handler, tmp_path, incidents=4, concurrency=4, rate=10.0, retry=retry)
+    assert len(results) == 4
+    for result in results:
+        assert result.attempts == 2
+        assert 0.04 <= result.latency_s < 0.2
+        assert result.backoff_s == pytest.approx(0.2)
+    # four starts at 10/s: the last request of the first round waits about 0.3 s for its slot
+    assert max(r.queue_s for r in results) > 0.2
+
+
+def test_deadline_stops_retries(tmp_path) -> None:
+    retry = RetryPolicy(max_attempts=5, initial_wait=1.0, jitter=0.0, deadline=0.5)
+    _, results = _run(lambda r: httpx.Response(503, json={"error": "busy"}), tmp_path, incidents=2, retry=retry)
+    assert {r.attempts for r in results} == {1}
+    assert {r.status for r in results} == {"http_error"}
