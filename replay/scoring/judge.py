@@ -3,8 +3,15 @@
 Talks to any OpenAI-compatible ``POST {base_url}/chat/completions`` endpoint with httpx.
 The base URL, key and model come from the factory's arguments or from the environment
 (``REPLAY_JUDGE_URL``, ``REPLAY_JUDGE_API_KEY``, ``REPLAY_JUDGE_MODEL``, and optionally
-``REPLAY_JUDGE_RATE`` in calls per second and ``REPLAY_JUDGE_MAX_ERROR_RATE`` as a
-fraction). The key is sent only in the ``Authorization`` header and never logged or stored.
+``REPLAY_JUDGE_RATE`` in calls per second, ``REPLAY_JUDGE_MAX_ERROR_RATE`` as a fraction and
+``REPLAY_JUDGE_MAX_ATTEMPTS``). The key is sent only in the ``Authorization`` header and never
+logged or stored.
+
+Calls go through the same machinery as the playbook API calls: a ``RateLimiter`` spaces
+their starts, and a ``RetryPolicy`` retries 408, 429 and 5xx responses, timeouts and
+connection errors with exponential backoff, or after the server's ``Retry-After`` when it
+sends one. A call that still fails after the last attempt, or whose ``Retry-After`` is
+longer than the policy's ``max_retry_after``, gives an ``unscored`` row with the reason.
 
 A reply that cannot be parsed is ``unscored``, never ``incorrect``. Replies are cached
 by everything that changes a verdict: model, prompt version, rubric text, temperature,
@@ -23,13 +30,16 @@ import os
 import re
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from replay.errors import ConfigError, RemoteCallError
+from replay.limits import RateLimiter
 from replay.models import Label, Score, Verdict
+from replay.retries import RETRYABLE_STATUS_CODES, RetryPolicy, parse_retry_after
 from replay.scoring.base import no_answer_score
 from replay.scoring.extract import extract_root_cause
 
@@ -42,9 +52,16 @@ KEY_ENV = "REPLAY_JUDGE_API_KEY"
 MODEL_ENV = "REPLAY_JUDGE_MODEL"
 RATE_ENV = "REPLAY_JUDGE_RATE"
 MAX_ERROR_RATE_ENV = "REPLAY_JUDGE_MAX_ERROR_RATE"
+MAX_ATTEMPTS_ENV = "REPLAY_JUDGE_MAX_ATTEMPTS"
 DEFAULT_RATE_PER_S = 2.0
 DEFAULT_MAX_ERROR_RATE = 0.2
 PROMPT_VERSION = "rca-judge-1"
+# module-level, so tests can stand the clock still without touching the time module
+_clock = time.monotonic
+_sleep = time.sleep
+# a judge call is cheap to repeat, and a scoring pass should not stall for long on one execution
+DEFAULT_RETRY_POLICY = RetryPolicy(max_attempts=4, initial_wait=1.0, max_wait=20.0, deadline=300.0,
+                                   max_retry_after=120.0)
 
 DEFAULT_RUBRIC = """You grade the root cause named by an automated incident investigation.
 
@@ -66,6 +83,15 @@ _VALUES: dict[str, float] = {"correct": 1.0, "partial": 0.5, "incorrect": 0.0}
 _VERDICT_WORD = re.compile(r"\bverdict\W{0,5}(correct|partial|incorrect)\b", re.IGNORECASE)
 
 
+class _CallFailed(Exception):
+    """A judge call that failed for good: the last error and the attempts spent."""
+
+    def __init__(self, reason: str, attempts: int) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.attempts = attempts
+
+
 class LLMJudge:
     """Scorer that asks a chat model for a verdict; see the module docstring."""
 
@@ -75,7 +101,8 @@ class LLMJudge:
     def __init__(self, *, base_url: str, api_key: str | None, model: str, rubric: str,
                  prompt_version: str, temperature: float, timeout_s: float, min_interval_s: float,
                  max_error_rate: float, min_calls_for_rate: int, cache_path: Path | None,
-                 preflight: bool, transport: httpx.BaseTransport | None = None) -> None:
+                 preflight: bool, retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+                 transport: httpx.BaseTransport | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.rubric = rubric
@@ -84,11 +111,12 @@ class LLMJudge:
         self.max_error_rate = max_error_rate
         self.min_calls_for_rate = min_calls_for_rate
         self.min_interval_s = min_interval_s
+        self.retry_policy = retry_policy
+        self.limiter = RateLimiter(1.0 / min_interval_s if min_interval_s > 0 else None)
         self.cache_path = cache_path
         self.calls = 0
         self.failures = 0
         self._lock = threading.Lock()
-        self._next_call = 0.0
         self._cache: dict[str, dict[str, Any]] = {}
         self._is_checked = not preflight
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -112,14 +140,25 @@ class LLMJudge:
         """
         try:
             self._chat("Reply with the word ok.")
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+        except _CallFailed as exc:
             raise ConfigError(f"LLM judge preflight to {self.base_url}/chat/completions with model "
-                              f"{self.model!r} failed: {_describe(exc)}; check {URL_ENV}, {KEY_ENV} "
-                              f"and {MODEL_ENV}") from exc
+                              f"{self.model!r} failed after {exc.attempts} attempt(s): {exc.reason}; "
+                              f"check {URL_ENV}, {KEY_ENV} and {MODEL_ENV}") from None
         self._is_checked = True
 
     def __call__(self, label: Label, highlights: str) -> Score:
         """Score ``highlights`` against ``label``."""
+        return self.grade(label, highlights)
+
+    def grade(self, label: Label, highlights: str, *, use_cache: bool = True) -> Score:
+        """Score ``highlights`` against ``label``.
+
+        Args:
+            label: The labeled root cause.
+            highlights: The playbook's answer.
+            use_cache: With False, the model is called even when a verdict is cached, and
+                its verdict is not stored, so repeated grading measures the judge itself.
+        """
         extraction = extract_root_cause(highlights)
         empty = no_answer_score(extraction)
         if empty is not None:
@@ -134,24 +173,26 @@ class LLMJudge:
         key = self._cache_key(prompt)
         evidence: dict[str, Any] = {"judge_model": self.model, "prompt_version": self.prompt_version,
                                     "rubric_sha256": self._rubric_hash, "cache_key": key}
-        cached = self._cache.get(key)
+        cached = self._cache.get(key) if use_cache else None
         if cached is not None:
             return self._to_score(cached, extraction.statement, {**evidence, "cached": True})
 
         self.calls += 1
         try:
-            reply = self._chat(prompt)
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            reply, attempts = self._chat(prompt)
+        except _CallFailed as exc:
             self._count_failure()
-            logger.warning("LLM judge call failed: %s", _describe(exc))
-            return Score(None, "unscored", f"judge call failed: {_describe(exc)}",
-                         extracted=extraction.statement, evidence=evidence)
+            logger.warning("LLM judge call failed after %d attempt(s): %s", exc.attempts, exc.reason)
+            return Score(None, "unscored", f"judge call failed after {exc.attempts} attempt(s): {exc.reason}",
+                         extracted=extraction.statement, evidence={**evidence, "attempts": exc.attempts})
+        evidence["attempts"] = attempts
         parsed = _parse_verdict(reply)
         if parsed is None:
             self._count_failure()
             return Score(None, "unscored", "judge reply unparseable", extracted=extraction.statement,
                          evidence={**evidence, "reply": reply[:500]})
-        self._store(key, parsed)
+        if use_cache:
+            self._store(key, parsed)
         return self._to_score(parsed, extraction.statement, {**evidence, "cached": False})
 
     def _to_score(self, parsed: dict[str, Any], statement: str, evidence: dict[str, Any]) -> Score:
@@ -163,12 +204,51 @@ class LLMJudge:
         material = json.dumps([self.model, self.prompt_version, self.temperature, prompt])
         return hashlib.sha256(material.encode()).hexdigest()
 
-    def _chat(self, prompt: str) -> str:
+    def _chat(self, prompt: str) -> tuple[str, int]:
+        """Send one prompt with rate limiting and retries; return the reply and attempts used.
+
+        Raises:
+            _CallFailed: When every attempt failed, the deadline passed, or the server asked
+                for a wait longer than the policy's ``max_retry_after``.
+        """
+        policy = self.retry_policy
+        started = _clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            self._wait_for_slot()
+            try:
+                return self._post(prompt), attempt
+            except (httpx.HTTPStatusError, httpx.TimeoutException, httpx.TransportError) as exc:
+                reason, retryable, retry_after = _classify(exc)
+            except (ValueError, KeyError, IndexError, TypeError) as exc:
+                # a 200 whose body is not a chat completion does not improve by asking again
+                raise _CallFailed(f"reply is not a chat completion ({type(exc).__name__}: {exc})",
+                                  attempt) from None
+            if not retryable or attempt >= policy.max_attempts:
+                raise _CallFailed(reason, attempt)
+            if retry_after is not None and retry_after > policy.max_retry_after:
+                raise _CallFailed(f"{reason} with Retry-After {retry_after:.0f} s, longer than the "
+                                  f"{policy.max_retry_after:.0f} s the judge waits", attempt)
+            wait = retry_after if retry_after is not None else policy.backoff(attempt)
+            if _clock() - started + wait > policy.deadline:
+                raise _CallFailed(f"{reason}; no time left for another attempt within "
+                                  f"{policy.deadline:.0f} s", attempt)
+            if retry_after is not None:
+                # every call waits out the server's pause, not only this one
+                with self._lock:
+                    self.limiter.pause(retry_after)
+            logger.info("LLM judge call attempt %d failed (%s); retrying in %.2f s", attempt, reason, wait)
+            _sleep(wait)
+
+    def _wait_for_slot(self) -> None:
         with self._lock:
-            wait = self._next_call - time.monotonic()
-            self._next_call = max(time.monotonic(), self._next_call) + self.min_interval_s
-        if wait > 0:
-            time.sleep(wait)
+            now = _clock()
+            slot = self.limiter.reserve(now)
+        if slot > now:
+            _sleep(slot - now)
+
+    def _post(self, prompt: str) -> str:
         response = self._client.post(f"{self.base_url}/chat/completions", json={
             "model": self.model, "temperature": self.temperature,
             "messages": [{"role": "user", "content": prompt}],
@@ -245,10 +325,15 @@ def _env_number(name: str, default: float) -> float:
         raise ConfigError(f"{name}={text!r} is not a number; set it to a number such as {default}") from None
 
 
-def _describe(exc: Exception) -> str:
+def _classify(exc: httpx.HTTPError) -> tuple[str, bool, float | None]:
+    """Return the reason text, whether a retry may help, and the server's Retry-After."""
     if isinstance(exc, httpx.HTTPStatusError):
-        return f"HTTP {exc.response.status_code}"
-    return f"{type(exc).__name__}: {exc}"
+        status = exc.response.status_code
+        retry_after = parse_retry_after(exc.response.headers.get("retry-after"))
+        return f"HTTP {status}", status in RETRYABLE_STATUS_CODES, retry_after
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timeout ({type(exc).__name__})", True, None
+    return f"connection error ({type(exc).__name__}: {exc})", True, None
 
 
 def llm_judge(*, base_url: str | None = None, api_key: str | None = None, model: str | None = None,
@@ -256,6 +341,7 @@ def llm_judge(*, base_url: str | None = None, api_key: str | None = None, model:
               temperature: float = 0.0, timeout_s: float = 60.0, rate_per_s: float | None = None,
               max_error_rate: float | None = None, min_calls_for_rate: int = 10,
               cache_path: str | Path | None = None, preflight: bool = True,
+              retry_policy: RetryPolicy | None = None, max_attempts: int | None = None,
               transport: httpx.BaseTransport | None = None) -> LLMJudge:
     """Build an LLM-judge scorer.
 
@@ -276,6 +362,9 @@ def llm_judge(*, base_url: str | None = None, api_key: str | None = None, model:
         min_calls_for_rate: Calls made before the error rate is checked.
         cache_path: JSON-lines file that keeps verdicts across runs.
         preflight: Check the endpoint with one call before the first real one.
+        retry_policy: Retries of one call; default 4 attempts, backoff from 1 s, honouring
+            a Retry-After of up to 120 s.
+        max_attempts: Overrides the policy's attempts; default ``$REPLAY_JUDGE_MAX_ATTEMPTS``.
         transport: httpx transport, for tests.
 
     Returns:
@@ -290,6 +379,14 @@ def llm_judge(*, base_url: str | None = None, api_key: str | None = None, model:
     base_url = base_url or os.environ.get(URL_ENV)
     model = model or os.environ.get(MODEL_ENV)
     api_key = api_key if api_key is not None else os.environ.get(KEY_ENV)
+    policy = retry_policy or DEFAULT_RETRY_POLICY
+    if max_attempts is None and os.environ.get(MAX_ATTEMPTS_ENV, "").strip():
+        max_attempts = int(_env_number(MAX_ATTEMPTS_ENV, policy.max_attempts))
+    if max_attempts is not None:
+        if max_attempts < 1:
+            raise ConfigError(f"judge max_attempts must be at least 1, got {max_attempts!r} "
+                              f"(argument max_attempts or {MAX_ATTEMPTS_ENV})")
+        policy = replace(policy, max_attempts=max_attempts)
     if not base_url:
         raise ConfigError(f"the LLM judge needs an endpoint: set {URL_ENV} (for example http://127.0.0.1:8000/v1)")
     if not model:
@@ -307,4 +404,4 @@ def llm_judge(*, base_url: str | None = None, api_key: str | None = None, model:
                     min_interval_s=1.0 / rate_per_s, max_error_rate=max_error_rate,
                     min_calls_for_rate=min_calls_for_rate,
                     cache_path=Path(cache_path) if cache_path else None, preflight=preflight,
-                    transport=transport)
+                    retry_policy=policy, transport=transport)

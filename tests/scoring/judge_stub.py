@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -22,8 +23,10 @@ DEFAULT_REPLY = '{"verdict": "correct", "explanation": "same"}'
 class StubChat:
     """Chat server whose next replies a test sets; records every request.
 
-    A reply is the message content, or ``HTTP500`` for a server error, or ``NOT_JSON`` for
-    an HTML body. Without queued replies the server sends ``fallback``.
+    A reply is the message content, or ``HTTP<code>`` for an error status with a plain
+    body (``HTTP429 retry-after=2`` adds that Retry-After header), or ``SLOW<seconds>`` to
+    answer the default reply after that delay, or ``NOT_JSON`` for an HTML body. Without
+    queued replies the server sends ``fallback``.
     """
 
     def __init__(self) -> None:
@@ -44,8 +47,13 @@ class StubChat:
         self.requests.append(body)
         self.auth.append(request.headers.get("authorization"))
         reply = self.replies.pop(0) if self.replies else self.fallback
-        if reply == "HTTP500":
-            return PlainTextResponse("boom", status_code=500)
+        if isinstance(reply, str) and reply.startswith("HTTP"):
+            code, _, extra = reply[4:].partition(" retry-after=")
+            headers = {"Retry-After": extra} if extra else None
+            return PlainTextResponse("boom", status_code=int(code), headers=headers)
+        if isinstance(reply, str) and reply.startswith("SLOW"):
+            await asyncio.sleep(float(reply[4:]))
+            reply = DEFAULT_REPLY
         if reply == "NOT_JSON":
             return PlainTextResponse("<html>oops</html>")
         return JSONResponse({"choices": [{"message": {"role": "assistant", "content": reply}}]})

@@ -9,6 +9,7 @@ import pytest
 
 from replay.errors import ConfigError, RemoteCallError
 from replay.models import Label
+from replay.retries import RetryPolicy
 from replay.scoring.judge import llm_judge
 from tests.scoring.judge_stub import serve_stub
 
@@ -29,8 +30,13 @@ def stub(server):
     return stub, url
 
 
+# short waits, so a test of retries takes a fraction of a second
+FAST_RETRIES = RetryPolicy(max_attempts=3, initial_wait=0.01, max_wait=0.05, deadline=30.0, max_retry_after=5.0)
+
+
 def make(url, **kwargs):
     kwargs.setdefault("rate_per_s", 1000.0)
+    kwargs.setdefault("retry_policy", FAST_RETRIES)
     return llm_judge(base_url=url, api_key=KEY, model="judge-1", **kwargs)
 
 
@@ -83,9 +89,9 @@ def test_cache_key_changes_with_prompt_version(stub):
 
 def test_preflight_failure_names_fix(stub, caplog):
     chat, url = stub
-    chat.replies[:] = ["HTTP500"]
+    chat.fallback = "HTTP500"
     caplog.set_level(logging.DEBUG)
-    with pytest.raises(ConfigError, match="REPLAY_JUDGE_URL") as info:
+    with pytest.raises(ConfigError, match="failed after 3 attempt.*REPLAY_JUDGE_URL") as info:
         make(url)(LABEL, "Root cause: disk full")
     assert KEY not in str(info.value)
     assert KEY not in caplog.text
@@ -103,10 +109,12 @@ def test_max_error_rate(stub):
 
 def test_http_error_unscored(stub, caplog):
     chat, url = stub
-    chat.replies[:] = ["HTTP500"]
+    chat.fallback = "HTTP500"
     score = make(url, preflight=False)(LABEL, "Root cause: disk")
     assert score.verdict == "unscored"
-    assert "HTTP 500" in score.explanation
+    assert score.explanation == "judge call failed after 3 attempt(s): HTTP 500"
+    assert score.evidence["attempts"] == 3
+    assert len(chat.requests) == 3
     assert KEY not in caplog.text
 
 
@@ -149,7 +157,7 @@ def test_cache_file_lines(stub, tmp_path):
 
 def test_finish_checks_small_pass(stub):
     chat, url = stub
-    chat.replies[:] = ["HTTP500", "HTTP500"]
+    chat.fallback = "HTTP500"
     judge = make(url, preflight=False)
     for index in range(2):
         assert judge(LABEL, f"Root cause: x{index}").verdict == "unscored"
@@ -161,7 +169,7 @@ def test_finish_checks_small_pass(stub):
 
 def test_finish_under_rate_passes(stub):
     chat, url = stub
-    chat.replies[:] = ["HTTP500"]
+    chat.replies[:] = ["HTTP500"] * 3
     judge = make(url, preflight=False, max_error_rate=0.5)
     for index in range(3):
         judge(LABEL, f"Root cause: y{index}")

@@ -40,7 +40,8 @@ def run_dir(tmp_path) -> Path:
 
 def score_with_judge(run_dir: Path, url: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "REPLAY_JUDGE_URL": url, "REPLAY_JUDGE_MODEL": "stub-judge",
-           "REPLAY_JUDGE_API_KEY": KEY, "REPLAY_JUDGE_RATE": "100"}
+           "REPLAY_JUDGE_API_KEY": KEY, "REPLAY_JUDGE_RATE": "100",
+           "REPLAY_JUDGE_MAX_ATTEMPTS": "1"}
     return subprocess.run([sys.executable, "-m", "replay", "score", str(run_dir), "--scorer", "llm_judge"],
                           env=env, capture_output=True, text=True, timeout=120, check=False)
 
