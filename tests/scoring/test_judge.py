@@ -11,23 +11,9 @@ from replay.errors import ConfigError, RemoteCallError
 from replay.models import Label
 from replay.retries import RetryPolicy
 from replay.scoring.judge import llm_judge
-from tests.scoring.judge_stub import serve_stub
 
 KEY = "sk-test-secret-123"
 LABEL = Label(root_cause="disk full on db-1", component="db-1", category="disk_full")
-
-
-@pytest.fixture(scope="module")
-def server():
-    with serve_stub() as served:
-        yield served
-
-
-@pytest.fixture
-def stub(server):
-    stub, url = server
-    stub.reset()
-    return stub, url
 
 
 # short waits, so a test of retries takes a fraction of a second

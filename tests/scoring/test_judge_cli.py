@@ -10,24 +10,10 @@ from pathlib import Path
 import pytest
 
 import replay
-from tests.scoring.judge_stub import serve_stub
 
 SAMPLE = Path(__file__).resolve().parents[2] / "datasets" / "q3.parquet"
 KEY = "sk-cli-secret-456"
 N_INCIDENTS = 4
-
-
-@pytest.fixture(scope="module")
-def served():
-    with serve_stub() as pair:
-        yield pair
-
-
-@pytest.fixture
-def chat(served):
-    stub, url = served
-    stub.reset()
-    return stub, url
 
 
 @pytest.fixture
@@ -46,8 +32,9 @@ def score_with_judge(run_dir: Path, url: str) -> subprocess.CompletedProcess[str
                           env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
-def test_judge_scores_run(chat, run_dir):
-    stub, url = chat
+def test_judge_scores_run(server, run_dir):
+    stub, url = server
+    stub.reset()
     stub.fallback = '{"verdict": "partial", "explanation": "close"}'
     done = score_with_judge(run_dir, url)
     assert done.returncode == 0, done.stderr
@@ -64,8 +51,9 @@ def test_judge_scores_run(chat, run_dir):
     assert KEY not in done.stdout + done.stderr
 
 
-def test_judge_error_rate_fails_pass(chat, run_dir):
-    stub, url = chat
+def test_judge_error_rate_fails_pass(server, run_dir):
+    stub, url = server
+    stub.reset()
     stub.replies[:] = ['{"verdict": "correct"}']  # the preflight succeeds
     stub.fallback = "HTTP500"
     before = replay.load_scores(run_dir)

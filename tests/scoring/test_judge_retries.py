@@ -11,24 +11,10 @@ from replay.errors import ConfigError
 from replay.models import Label
 from replay.retries import RetryPolicy
 from replay.scoring.judge import llm_judge
-from tests.scoring.judge_stub import serve_stub
 
 LABEL = Label(root_cause="disk full on db-1", component="db-1", category="disk_full")
 ANSWER = "Root cause: disk full on db-1"
 FAST = RetryPolicy(max_attempts=3, initial_wait=0.01, max_wait=0.05, deadline=30.0, max_retry_after=5.0)
-
-
-@pytest.fixture(scope="module")
-def server():
-    with serve_stub() as served:
-        yield served
-
-
-@pytest.fixture
-def stub(server):
-    stub, url = server
-    stub.reset()
-    return stub, url
 
 
 def make(url, **kwargs):
