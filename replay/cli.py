@@ -231,12 +231,20 @@ def validate(dataset: Path, default_book: str | None, show_all: bool, columns: t
 @click.option("--labels", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="CSV, JSON lines or Parquet file of human verdicts with incident_id, human_verdict and "
               "optionally book_name. Implies --calibrate.")
+@click.option("--judge-repeats", type=click.IntRange(min=2), default=None,
+              help="Also grade each answer N times with the LLM judge and print how often the judge agrees "
+              "with itself, so a flaky grader is told apart from a flaky playbook.")
 @_report_errors
-def score(run_dir: Path, scorers: tuple[str, ...], calibrate: bool, labels: Path | None) -> None:
+def score(run_dir: Path, scorers: tuple[str, ...], calibrate: bool, labels: Path | None,
+          judge_repeats: int | None) -> None:
     """Score a finished run again, without calling the API, and re-render its report."""
     from replay.reporting import render_report, score_run_dir
 
     scores = score_run_dir(run_dir, scorers or None)
+    if judge_repeats is not None:
+        from replay.scoring.consistency import format_judge_agreement, judge_agreement_run
+
+        click.echo(format_judge_agreement(judge_agreement_run(run_dir, judge_repeats)))
     if calibrate or labels is not None:
         from replay.scoring.calibration import calibrate_run, format_calibration
 

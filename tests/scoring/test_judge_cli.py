@@ -24,11 +24,11 @@ def run_dir(tmp_path) -> Path:
     return outcome.run_dir
 
 
-def score_with_judge(run_dir: Path, url: str) -> subprocess.CompletedProcess[str]:
+def score_with_judge(run_dir: Path, url: str, *extra: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "REPLAY_JUDGE_URL": url, "REPLAY_JUDGE_MODEL": "stub-judge",
            "REPLAY_JUDGE_API_KEY": KEY, "REPLAY_JUDGE_RATE": "100",
            "REPLAY_JUDGE_MAX_ATTEMPTS": "1"}
-    return subprocess.run([sys.executable, "-m", "replay", "score", str(run_dir), "--scorer", "llm_judge"],
+    return subprocess.run([sys.executable, "-m", "replay", "score", str(run_dir), "--scorer", "llm_judge", *extra],
                           env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
@@ -67,3 +67,13 @@ def test_judge_error_rate_fails_pass(server, run_dir):
     after = replay.load_scores(run_dir)
     assert "llm_judge" not in set(after["scorer"])
     assert len(after) == len(before)
+
+
+def test_judge_repeats_prints_agreement(server, run_dir):
+    stub, url = server
+    stub.reset()
+    done = score_with_judge(run_dir, url, "--judge-repeats", "3")
+    assert done.returncode == 0, done.stderr
+    assert "graded 3 times" in done.stdout
+    assert "Fleiss' kappa" in done.stdout
+    assert "answers whose verdict changed between gradings: 0" in done.stdout
