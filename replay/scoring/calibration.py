@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from replay.errors import ConfigError, DatasetError, StoreError
 from replay.scoring.agreement import AGREEMENT_COLUMNS, agreement_table, normalize_verdict
+from replay.scoring.stats import newest_versions
 
 __all__ = [
     "CALIBRATION_FILE",
@@ -97,7 +98,7 @@ def read_labels(path: Path) -> pd.DataFrame:
 
 def calibrate(scores: pd.DataFrame, incidents: pd.DataFrame, labels: pd.DataFrame | None = None,
               *, source: str = "dataset column human_verdict") -> dict[str, Any]:
-    """Compare every scorer of a run with human verdicts.
+    """Compare every scorer of a run, at its newest version, with human verdicts.
 
     Args:
         scores: The scores frame.
@@ -121,6 +122,8 @@ def calibrate(scores: pd.DataFrame, incidents: pd.DataFrame, labels: pd.DataFram
         raise ConfigError("no human verdicts to calibrate against: the run's incidents have no human_verdict "
                           "values; pass --labels FILE with incident_id, human_verdict and optionally book_name")
 
+    # rows of an older version of a scorer would count its executions twice
+    scores = newest_versions(scores)
     joined = _join(scores, labels)
     unmatched = _count_unmatched(scores, labels)
     if unmatched:

@@ -4,11 +4,16 @@ Per group: accuracy with Wilson intervals, mean score with bootstrap intervals, 
 rates and latency percentiles. Over repeats: consistency, majority vote and pass@k, per
 incident (``summarize_repeats``) and per book (``summarize_stability``).
 Agreement with human verdicts lives in ``replay.scoring.agreement`` and is re-exported.
+
+A scorer's rows of several versions may coexist in one scores frame, because a rescoring
+with a new version keeps the old rows for comparison. Every summary here reads only the
+newest version of each scorer (``newest_versions``).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -23,6 +28,7 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "agreement",
     "bootstrap_mean_interval",
+    "newest_versions",
     "pick_scorer",
     "summarize",
     "summarize_repeats",
@@ -113,6 +119,38 @@ def pick_scorer(scores: pd.DataFrame, scorer: str | None) -> str | None:
     return names[0] if names else None
 
 
+def newest_versions(scores: pd.DataFrame) -> pd.DataFrame:
+    """Keep only the rows of each scorer's newest ``scorer_version``.
+
+    Versions compare part by part, numbers as numbers, so ``"10"`` is newer than ``"9"``
+    and ``"1.1"`` newer than ``"1"``. A missing version is older than any other.
+
+    Args:
+        scores: The scores frame; without a ``scorer_version`` column it is returned as is.
+
+    Returns:
+        ``scores`` itself when every scorer has one version, else the filtered rows.
+    """
+    if scores.empty or "scorer_version" not in scores.columns or "scorer" not in scores.columns:
+        return scores
+    versions = scores["scorer_version"].astype(object).where(scores["scorer_version"].notna(), "")
+    pairs = pd.DataFrame({"scorer": scores["scorer"].astype(object), "version": versions}).drop_duplicates()
+    if not pairs["scorer"].duplicated().any():
+        return scores
+    newest: dict[object, str] = {}
+    for name, version in pairs.itertuples(index=False):
+        if name not in newest or _version_key(str(version)) > _version_key(newest[name]):
+            newest[name] = str(version)
+    keep = versions.astype(str).to_numpy() == scores["scorer"].astype(object).map(newest).to_numpy()
+    return scores[keep]
+
+
+def _version_key(version: str) -> tuple[tuple[int, int, str], ...]:
+    # a trailing word makes a version newer, so "1.0rc" counts as newer than "1.0"
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
+                 for part in re.findall(r"\d+|[^\d.]+", version))
+
+
 def summarize(results: pd.DataFrame, scores: pd.DataFrame, incidents: pd.DataFrame,
               by: Sequence[str] = ("book_name",), scorer: str | None = None) -> pd.DataFrame:
     """Aggregate one scorer's verdicts and the executions' outcomes per group.
@@ -137,6 +175,7 @@ def summarize(results: pd.DataFrame, scores: pd.DataFrame, incidents: pd.DataFra
         ConfigError: For a group column found in neither frame, or an unknown scorer.
     """
     by = list(by)
+    scores = newest_versions(scores)
     frame = _joined(results, scores, incidents, by, pick_scorer(scores, scorer))
     if frame.empty:
         return pd.DataFrame(columns=[*by, *SUMMARY_COLUMNS])
@@ -211,6 +250,7 @@ def summarize_repeats(scores: pd.DataFrame, scorer: str | None = None, k: int | 
     """
     columns = ["book_name", "incident_id", "n_repeats", "n_scored", "n_correct", "majority_verdict",
                "consistency", "pass_at_k", "mean_score"]
+    scores = newest_versions(scores)
     name = pick_scorer(scores, scorer)
     if name is None:
         return pd.DataFrame(columns=columns)
