@@ -186,10 +186,9 @@ def format_judge_agreement(agreement: JudgeAgreement) -> str:
     frame = agreement.per_execution
     usable = frame[frame["n_graded"] - frame["n_unscored"] >= 2]
     flaky = usable[usable["agreement"] < 1.0]
-    return "\n".join([
-        f"judge agreement over {len(usable)} answers graded {agreement.repeats} times "
-        f"({agreement.n_skipped} executions skipped):",
-        f"  mean agreement with the majority {agreement.mean_agreement:.3f}, "
-        f"mean pairwise agreement {agreement.mean_pairwise:.3f}, Fleiss' kappa {agreement.fleiss_kappa:.3f}",
-        f"  answers whose verdict changed between gradings: {len(flaky)}",
-    ])
+    header = (f"judge agreement over {len(usable)} answers graded {agreement.repeats} times "
+              f"({agreement.n_skipped} executions skipped):")
+    measures = (f"  mean agreement with the majority {agreement.mean_agreement:.3f}, "
+                f"mean pairwise agreement {agreement.mean_pairwise:.3f}, "
+                f"Fleiss' kappa {agreement.fleiss_kappa:.3f}")
+    return "\n".join([header, measures, f"  answers whose verdict changed between gradings: {len(flaky)}"])

