@@ -5,6 +5,8 @@ Used at the end of ``replay run`` and by ``replay score`` and ``replay report``.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import logging
 import os
 import shutil
@@ -18,7 +20,7 @@ import pyarrow.parquet as pq
 
 from replay.errors import StoreError
 from replay.journal import segment_paths
-from replay.store import RESULTS, read_manifest, read_results
+from replay.store import RESULTS, RESULTS_SCHEMA, read_manifest, read_results
 
 __all__ = ["read_incidents", "read_scores", "render_report", "score_and_report", "score_run_dir"]
 
@@ -27,10 +29,12 @@ logger = logging.getLogger(__name__)
 SCORES = "scores.parquet"
 REPORT = "report.html"
 # executions read, scored and written at a time
-SCORE_CHUNK = 5_000
+SCORE_CHUNK = 1_000
 # what score_run_dir returns of the scores it wrote
-_SCORE_KEYS = ("execution_key", "incident_id", "book_name", "repeat", "scorer", "score", "verdict")
-_SCORE_CATEGORIES = ("execution_key", "incident_id", "book_name", "scorer", "verdict")
+_SCORE_KEYS = ("execution_key", "incident_id", "book_name", "repeat", "scorer", "scorer_version", "score", "verdict")
+_SCORE_CATEGORIES = ("incident_id", "book_name", "scorer", "scorer_version", "verdict")
+# what the report's summaries read of every execution
+_SUMMARY_RESULT_COLUMNS = ("incident_id", "book_name", "repeat", "status", "latency_s")
 # metadata columns that the report breaks accuracy down by, when the dataset has them
 BREAKDOWN_COLUMNS = ("root_cause_category", "severity", "service", "environment", "team")
 
@@ -61,33 +65,46 @@ def score_run_dir(run_dir: Path, scorers: Sequence[str] | None = None) -> pd.Dat
     Returns:
         The scores now in ``scores.parquet`` without their long text columns:
         ``execution_key``, ``incident_id``, ``book_name``, ``repeat``, ``scorer``,
-        ``score`` and ``verdict``, the text columns categorical. ``read_scores`` returns
+        ``scorer_version``, ``score`` and ``verdict``, the text columns other than
+        ``execution_key`` categorical. ``read_scores`` returns
         every column.
     """
     from replay.scoring import DEFAULT_SCORERS, get_scorer
     from replay.scoring.pipeline import SCORES_SCHEMA, score_chunks
 
     run_dir = Path(run_dir)
+    _release_arrow_memory()
     names = list(scorers or read_manifest(run_dir).get("settings", {}).get("scorers") or DEFAULT_SCORERS)
     built = [get_scorer(name) for name in names]
     incidents = read_incidents(run_dir)
     path = run_dir / SCORES
     tmp = path.with_name(path.name + ".tmp")
-    rows = 0
+    kept: list[pa.Table] = []
     try:
         with pq.ParquetWriter(tmp, SCORES_SCHEMA, compression="zstd") as writer:
-            for table in _previous_scores(path, {scorer.name for scorer in built}):
-                writer.write_table(table.select(SCORES_SCHEMA.names).cast(SCORES_SCHEMA))
-                rows += table.num_rows
-            for table in score_chunks(_result_chunks(run_dir), incidents, built):
+            previous = (table.select(SCORES_SCHEMA.names).cast(SCORES_SCHEMA)
+                        for table in _previous_scores(path, {scorer.name for scorer in built}))
+            for table in itertools.chain(previous, score_chunks(_result_chunks(run_dir), incidents, built)):
                 writer.write_table(table)
-                rows += table.num_rows
+                kept.append(_score_keys(table))
         _replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    logger.info("wrote %d scores to %s", rows, path)
-    return pq.read_table(path, columns=list(_SCORE_KEYS), read_dictionary=list(_SCORE_CATEGORIES)).to_pandas()
+    written = pa.concat_tables(kept).to_pandas() if kept else _score_keys(SCORES_SCHEMA.empty_table()).to_pandas()
+    del kept
+    logger.info("wrote %d scores to %s", len(written.index), path)
+    _release_arrow_memory()
+    return written
+
+
+def _score_keys(table: pa.Table) -> pa.Table:
+    """Select the columns score_run_dir returns, its text columns dictionary-encoded."""
+    table = table.select(list(_SCORE_KEYS))
+    for name in _SCORE_CATEGORIES:
+        index = table.schema.get_field_index(name)
+        table = table.set_column(index, name, pc.dictionary_encode(table.column(name)))
+    return table
 
 
 def _result_chunks(run_dir: Path) -> Iterator[pd.DataFrame]:
@@ -109,6 +126,10 @@ def _previous_scores(path: Path, replaced: set[str]) -> Iterator[pa.Table]:
     """Yield the stored scores of scorers not in ``replaced``, in chunks."""
     if not path.exists():
         return
+    stored = pq.read_table(path, columns=["scorer"]).column("scorer").unique().to_pylist()
+    if set(stored) <= replaced:
+        # every stored scorer is scored again, so the long texts need not be read at all
+        return
     for batch in pq.ParquetFile(path).iter_batches(batch_size=SCORE_CHUNK):
         table = pa.Table.from_batches([batch])
         kept = table.filter(pc.invert(pc.is_in(table.column("scorer"), value_set=pa.array(sorted(replaced),
@@ -124,16 +145,25 @@ def _replace(tmp: Path, path: Path) -> None:
 
 
 def render_report(run_dir: Path, scorer: str | None = None) -> tuple[Path, pd.DataFrame]:
-    """Render ``report.html`` of a scored run; return its path and the per-book summary."""
+    """Render ``report.html`` of a scored run; return its path and the per-book summary.
+
+    Summaries read only the narrow columns they count, and the page reads every column
+    only of the executions it embeds, so a large run is reported in bounded memory.
+    """
     from replay.report import render_run_report
     from replay.scoring.calibration import read_calibration
     from replay.scoring.stats import summarize, summarize_stability
 
     run_dir = Path(run_dir)
     manifest = read_manifest(run_dir)
-    results = read_results(run_dir)
+    _release_arrow_memory()
+    results = _narrow_results(run_dir, _SUMMARY_RESULT_COLUMNS)
     incidents = read_incidents(run_dir)
-    scores = read_scores(run_dir)
+    path = run_dir / SCORES
+    scores = pd.DataFrame()
+    if path.exists():
+        scores = pq.read_table(path, columns=list(_SCORE_KEYS), read_dictionary=list(_SCORE_CATEGORIES)).to_pandas()
+    _release_arrow_memory()
     summary = summarize(results, scores, incidents, by=("book_name",), scorer=scorer)
     breakdowns = {
         column: summarize(results, scores, incidents, by=("book_name", column), scorer=scorer)
@@ -146,7 +176,8 @@ def render_report(run_dir: Path, scorer: str | None = None) -> tuple[Path, pd.Da
     path = render_run_report(manifest=manifest, incidents=incidents, results=results, scores=scores,
                              summary=summary, path=run_dir / REPORT, summaries_by=breakdowns,
                              stability=summarize_stability(scores, scorer=scorer),
-                             calibration=read_calibration(run_dir))
+                             calibration=read_calibration(run_dir),
+                             load_rows=functools.partial(_embedded_rows, run_dir))
 
     # a copy beside the other reports, named after the run
     reports_dir = Path(manifest.get("settings", {}).get("reports_dir") or "reports")
@@ -156,6 +187,55 @@ def render_report(run_dir: Path, scorer: str | None = None) -> tuple[Path, pd.Da
     except OSError as exc:
         logger.warning("could not copy the report to %s: %s", reports_dir, exc)
     return path, summary
+
+
+def _narrow_results(run_dir: Path, columns: Sequence[str]) -> pd.DataFrame:
+    """Return ``columns`` (and execution_key) of every execution of the run."""
+    path = run_dir / RESULTS
+    if segment_paths(run_dir) or not path.exists():
+        return read_results(run_dir, columns=columns)
+    # compaction leaves one row per execution key, so there is nothing to deduplicate
+    names = ["execution_key", *(name for name in columns if name != "execution_key")]
+    schema = pa.schema([RESULTS_SCHEMA.field(name) for name in names])
+    return pq.read_table(path, columns=names).cast(schema).to_pandas()
+
+
+def _release_arrow_memory() -> None:
+    # Arrow's allocator keeps freed memory for reuse; a run's earlier stages (compaction,
+    # scoring) would otherwise keep it resident through the next one.
+    pa.default_memory_pool().release_unused()
+
+
+def _embedded_rows(run_dir: Path, keys: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return every column of the results and scores of the executions ``keys``.
+
+    The raw response body is left out: the report does not show it.
+    """
+    wanted = pa.array(list(keys), pa.string())
+    columns = [name for name in RESULTS_SCHEMA.names if name != "response_body"]
+    path = run_dir / RESULTS
+    if segment_paths(run_dir) or not path.exists():
+        results = read_results(run_dir, columns=columns)
+        results = results[results["execution_key"].isin(keys)].reset_index(drop=True)
+    else:
+        schema = pa.schema([RESULTS_SCHEMA.field(name) for name in columns])
+        results = _filtered(path, wanted, columns, schema).to_pandas()
+    path = run_dir / SCORES
+    scores = _filtered(path, wanted, None, None).to_pandas() if path.exists() else pd.DataFrame()
+    return results, scores
+
+
+def _filtered(path: Path, keys: pa.Array, columns: list[str] | None, schema: pa.Schema | None) -> pa.Table:
+    """Read the rows of ``path`` whose execution_key is in ``keys``, chunk by chunk."""
+    parquet = pq.ParquetFile(path)
+    parts = []
+    for batch in parquet.iter_batches(batch_size=SCORE_CHUNK, columns=columns):
+        table = pa.Table.from_batches([batch])
+        table = table.filter(pc.is_in(table.column("execution_key"), value_set=keys))
+        parts.append(table.cast(schema) if schema is not None else table)
+    if not parts:
+        return (schema or parquet.schema_arrow).empty_table()
+    return pa.concat_tables(parts)
 
 
 def score_and_report(run_dir: Path, scorers: Sequence[str] | None = None) -> tuple[Path, pd.DataFrame]:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import logging
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,7 +24,7 @@ from markupsafe import Markup
 
 from replay.errors import ReportError
 
-__all__ = ["embed_json", "is_web_url", "render_page", "truncate_text"]
+__all__ = ["DATA_PLACEHOLDER", "embed_json", "is_web_url", "render_page", "truncate_text"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,10 @@ _JSON_SCRIPT_ESCAPES = {
     ord("\u2028"): "\\u2028",
     ord("\u2029"): "\\u2029",
 }
+
+# Where a page's data goes when render_page gets it in pieces: the pieces are written to the
+# file one by one, so the data never exists as one string beside the page.
+DATA_PLACEHOLDER = Markup("@@replay-report-data@@")
 
 _CUT_NOTE = re.compile(r"\n\[\.\.\. cut in the report: ([\d,]+) characters in total\]$")
 
@@ -98,12 +103,20 @@ def truncate_text(text: str | None, limit: int = MAX_TEXT_CHARS) -> str | None:
     return f"{text[:limit]}\n[... cut in the report: {total:,} characters in total]"
 
 
-def render_page(template_name: str, context: Mapping[str, Any], path: Path) -> Path:
+def render_page(template_name: str, context: Mapping[str, Any], path: Path,
+                data: Iterable[str] | None = None) -> Path:
     """Render ``template_name`` with ``context`` and write it atomically to ``path``.
 
     The page gets its own stylesheet and script (``context["script_name"]``, or none when
     that is None) inline, and a Content Security Policy that blocks every network request
     and allows only the report's own script (by hash).
+
+    Args:
+        template_name: The page template.
+        context: The template's variables.
+        path: Where to write the page.
+        data: Text, already safe for the page, written piece by piece where the rendered
+            page holds ``DATA_PLACEHOLDER`` (once).
 
     Raises:
         ReportError: the template failed or the file could not be written.
@@ -132,12 +145,20 @@ def render_page(template_name: str, context: Mapping[str, Any], path: Path) -> P
             "This is a bug in replay; please report it with the run directory."
         ) from exc
 
-    _write_atomically(path, html)
-    logger.info("wrote report %s (%d bytes)", path, len(html.encode("utf-8")))
+    parts: Iterable[str] = (html,)
+    if data is not None:
+        head, marker, tail = html.partition(DATA_PLACEHOLDER)
+        if not marker:
+            raise ReportError(f"Could not render the report {path}: the template {template_name} has no place "
+                              "for the report data. This is a bug in replay; please report it.")
+        del html
+        parts = itertools.chain((head,), data, (tail,))
+    _write_atomically(path, parts)
+    logger.info("wrote report %s (%d bytes)", path, path.stat().st_size)
     return path
 
 
-def _write_atomically(path: Path, html: str) -> None:
+def _write_atomically(path: Path, parts: Iterable[str]) -> None:
     # a sibling temporary file (not tempfile.mkstemp, whose files are private to the owner)
     # so that the report gets the usual permissions of the user's umask
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -145,7 +166,8 @@ def _write_atomically(path: Path, html: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             with open(temporary, "w", encoding="utf-8") as handle:
-                handle.write(html)
+                for part in parts:
+                    handle.write(part)
             os.replace(temporary, path)
         except BaseException:
             temporary.unlink(missing_ok=True)

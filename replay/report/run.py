@@ -8,8 +8,8 @@ Statistics are not computed here: they arrive in the summary frames.
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,8 @@ from replay.models import VERDICTS
 from replay.report import _frames as frames
 from replay.report import _tables as tables
 from replay.report._charts import accuracy_chart, latency_histograms
-from replay.report._html import embed_json, render_page, truncate_text
+from replay.report._html import DATA_PLACEHOLDER, MAX_TEXT_CHARS, embed_json, render_page, truncate_text
+from replay.report._selection import MAX_EMBEDDED_EXECUTIONS, SAMPLE_SEED, choose_embedded, overview
 
 __all__ = ["render_run_report"]
 
@@ -87,16 +88,24 @@ def render_run_report(
     summaries_by: Mapping[str, pd.DataFrame] | None = None,
     stability: pd.DataFrame | None = None,
     calibration: Mapping[str, Any] | None = None,
+    load_rows: Callable[[Sequence[str]], tuple[pd.DataFrame, pd.DataFrame]] | None = None,
+    max_embedded: int = MAX_EMBEDDED_EXECUTIONS,
 ) -> Path:
     """Render the HTML report of one run into a single self-contained file.
+
+    The executions table embeds at most ``max_embedded`` executions; a larger run embeds
+    a choice of them (see ``replay.report._selection.choose_embedded``) and says so on the
+    page. Status counts and the latency chart always count every execution.
 
     Args:
         manifest: the run manifest: run_id, label, dataset_path, dataset_sha256,
             started_at, finished_at, status, replay_version, settings (without secrets)
             and counts. Missing keys are shown as "n/a".
         incidents: the run's incidents table (incidents.parquet).
-        results: one row per execution (results.parquet).
-        scores: one row per execution and scorer (scores.parquet).
+        results: one row per execution (results.parquet). With ``load_rows``, only the
+            columns execution_key, incident_id, book_name, status and latency_s are needed.
+        scores: one row per execution and scorer (scores.parquet). With ``load_rows``,
+            only the columns execution_key, scorer, verdict and score are needed.
         summary: statistics per book, as ``replay.scoring.stats.summarize`` returns them.
         path: where to write the HTML file; parent directories are created.
         summaries_by: optional breakdowns, for example ``{"severity": frame}``, each
@@ -107,6 +116,10 @@ def render_run_report(
         calibration: the run's stored agreement of each scorer with human verdicts, as
             ``replay.scoring.calibration.read_calibration`` returns it. The scorer
             agreement section is shown when it is given.
+        load_rows: optional loader of the embedded executions: given their keys, it
+            returns their rows of results.parquet and scores.parquet with every column.
+            It lets a caller pass narrow frames of a large run.
+        max_embedded: the most executions the table embeds.
 
     Returns:
         ``path``.
@@ -123,23 +136,34 @@ def render_run_report(
 
     scorers = _scorer_names(scores)
     primary = _primary_scorer(scorers, manifest, summary)
-    executions, latencies_by_book, status_counts = _execution_rows(results, scores, scorers)
+    counts = overview(results)
     summary_table = tables.summary_table(summary)
-    # an incident executed more than once against the same book
-    has_repeats = bool(results.duplicated(["incident_id", "book_name"]).any())
 
-    payload = {
+    embedded_results, embedded_scores = results, scores
+    if counts.n_executions > max_embedded:
+        mask = choose_embedded(results, scores, primary, max_embedded)
+        embedded_results = results.loc[mask.to_numpy()]
+    keys = [str(key) for key in embedded_results["execution_key"]]
+    if load_rows is not None:
+        embedded_results, embedded_scores = load_rows(keys)
+    elif len(embedded_results.index) < counts.n_executions:
+        embedded_scores = scores.loc[scores["execution_key"].isin(keys)]
+    n_embedded = len(embedded_results.index)
+    used_incidents = set(embedded_results["incident_id"].astype(object))
+    incident_records = _incident_records(incidents[incidents["incident_id"].isin(used_incidents)])
+
+    rest = {
         "fields": list(EXECUTION_FIELDS),
-        "executions": executions,
-        "incidents": _incident_records(incidents),
+        "incidents": incident_records,
         "scorers": scorers,
         "primary_scorer": scorers.index(primary) if primary is not None else -1,
-        "books": sorted(latencies_by_book.keys() | {row[2] for row in executions}),
-        "statuses": tables.ordered_statuses(status_counts),
+        "books": sorted(counts.status_counts.keys() | counts.latencies_by_book.keys()),
+        "statuses": tables.ordered_statuses(counts.status_counts),
         "verdicts": list(VERDICTS),
-        "has_repeats": has_repeats,
+        "has_repeats": counts.has_repeats,
+        "n_executions": counts.n_executions,
     }
-    table_json, text_limit = _fit_payload(payload)
+    data, text_limit = _fit_payload(embedded_results, embedded_scores, scorers, rest)
 
     context = {
         "script_name": "run_table.js",
@@ -147,23 +171,25 @@ def render_run_report(
         "header": tables.header_facts(manifest),
         "settings": tables.settings_rows(manifest.get("settings")),
         "counts": tables.count_rows(manifest.get("counts")),
-        "n_executions": len(executions),
+        "n_executions": counts.n_executions,
+        "n_embedded": n_embedded,
+        "sample_seed": SAMPLE_SEED,
         "primary_scorer": primary,
         "summary": summary_table,
         "accuracy_chart": accuracy_chart(summary_table["chart_rows"]),
-        "latency_chart": latency_histograms(latencies_by_book),
-        "status_table": tables.status_table(status_counts),
+        "latency_chart": latency_histograms(counts.latencies_by_book),
+        "status_table": tables.status_table(counts.status_counts),
         "breakdowns": [
             {"name": str(name), "table": tables.summary_table(frame)}
             for name, frame in (summaries_by or {}).items()
         ],
-        "has_repeats": has_repeats,
+        "has_repeats": counts.has_repeats,
         "stability": _stability_context(stability, primary),
         "calibration": tables.calibration_table(calibration, primary) if calibration else None,
-        "table_json": table_json,
+        "table_json": DATA_PLACEHOLDER,
         "text_limit": text_limit,
     }
-    return render_page("run.html.j2", context, path)
+    return render_page("run.html.j2", context, path, data=data)
 
 
 def _stability_context(
@@ -185,27 +211,71 @@ def _stability_context(
     }
 
 
-def _fit_payload(payload: dict[str, Any]) -> tuple[Markup, int | None]:
+def _fit_payload(
+    results: pd.DataFrame, scores: pd.DataFrame, scorers: list[str], rest: dict[str, Any]
+) -> tuple[Iterator[str], int | None]:
     """Serialize the table data, cutting long texts until it fits MAX_PAYLOAD_CHARS.
 
-    Returns the JSON and the per-text limit applied, or None when nothing extra was cut.
+    The data is kept as one JSON text per execution, so it never exists as one string.
+    A smaller limit is tried only while some text is longer than it. Returns the pieces
+    of the JSON and the per-text limit applied, or None when nothing extra was cut.
     """
-    table_json = embed_json(payload)
-    text_limit = None
-    for limit in FALLBACK_TEXT_LIMITS:
-        if len(table_json) <= MAX_PAYLOAD_CHARS:
+    limits: list[int | None] = [None, *FALLBACK_TEXT_LIMITS]
+    for number, limit in enumerate(limits):
+        cut = _Cut(limit or MAX_TEXT_CHARS)
+        rows = [str(embed_json(row)) for row in _execution_rows(results, scores, scorers, cut)]
+        records = rest if limit is None else {**rest, "incidents": _cut_texts(rest["incidents"], limit)}
+        tail = str(embed_json(records))
+        size = sum(len(row) + 1 for row in rows) + len(tail)
+        if size <= MAX_PAYLOAD_CHARS or number == len(limits) - 1:
             break
-        payload["executions"] = _cut_texts(payload["executions"], limit)
-        payload["incidents"] = _cut_texts(payload["incidents"], limit)
-        table_json = embed_json(payload)
-        text_limit = limit
-    if len(table_json) > MAX_PAYLOAD_CHARS:
+        if cut.longest <= (limits[number + 1] or 0) and not _has_longer(rest["incidents"], limits[number + 1]):
+            # every text is already within the next limit, so cutting would not shrink anything
+            break
+        del rows
+    if size > MAX_PAYLOAD_CHARS:
         logger.warning(
-            "report data is %d characters even with texts cut to %d; the page may open slowly",
-            len(table_json),
-            FALLBACK_TEXT_LIMITS[-1],
+            "report data is %d characters with texts cut to at most %d characters; the page may open slowly",
+            size,
+            limit or MAX_TEXT_CHARS,
         )
-    return table_json, text_limit
+    return _pieces(rows, tail), limit
+
+
+class _Cut:
+    """Cut texts to a limit and remember the longest text seen."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.longest = 0
+
+    def __call__(self, text: str | None) -> str | None:
+        if text is not None:
+            self.longest = max(self.longest, len(text))
+        return truncate_text(text, self.limit)
+
+
+def _has_longer(value: Any, limit: int | None) -> bool:
+    if limit is None:
+        return False
+    if isinstance(value, str):
+        return len(value) > limit
+    if isinstance(value, list):
+        return any(_has_longer(item, limit) for item in value)
+    if isinstance(value, dict):
+        return any(_has_longer(item, limit) for item in value.values())
+    return False
+
+
+def _pieces(rows: list[str], tail: str) -> Iterator[str]:
+    """Yield '{"executions":[row,row,...],' and then the other keys of the data object."""
+    yield '{"executions":['
+    for index, row in enumerate(rows):
+        if index:
+            yield ","
+        yield row
+    yield "]," if len(tail) > 2 else "]"
+    yield tail[1:]
 
 
 def _cut_texts(value: Any, limit: int) -> Any:
@@ -246,63 +316,48 @@ def _primary_scorer(
 
 
 def _execution_rows(
-    results: pd.DataFrame, scores: pd.DataFrame, scorers: list[str]
-) -> tuple[list[list[Any]], dict[str, list[float]], dict[str, Counter[str]]]:
+    results: pd.DataFrame, scores: pd.DataFrame, scorers: list[str], cut: _Cut
+) -> Iterator[list[Any]]:
+    """Yield each execution as the list the table script reads (``EXECUTION_FIELDS``)."""
     scorer_index = {name: index for index, name in enumerate(scorers)}
     scores_by_key: dict[str, list[Any]] = defaultdict(lambda: [None] * len(scorers))
     for score in frames.records(scores):
         name = frames.as_text(score.get("scorer"))
         key = frames.as_text(score.get("execution_key"))
-        if name is None or key is None:
+        if name is None or key is None or name not in scorer_index:
             continue
         scores_by_key[key][scorer_index[name]] = [
             frames.as_float(score.get("score")),
             frames.as_text(score.get("verdict")),
-            truncate_text(frames.as_text(score.get("explanation"))),
-            truncate_text(frames.as_text(score.get("extracted_root_cause"))),
-            truncate_text(frames.as_text(score.get("evidence_json"))),
+            cut(frames.as_text(score.get("explanation"))),
+            cut(frames.as_text(score.get("extracted_root_cause"))),
+            cut(frames.as_text(score.get("evidence_json"))),
         ]
 
-    executions: list[list[Any]] = []
-    latencies_by_book: dict[str, list[float]] = defaultdict(list)
-    status_counts: dict[str, Counter[str]] = defaultdict(Counter)
     for result in frames.records(results):
         key = frames.as_text(result["execution_key"]) or ""
-        book = frames.as_text(result["book_name"]) or "(no book)"
-        status = frames.as_text(result["status"]) or "(no status)"
-        latency = _rounded(frames.as_float(result.get("latency_s")))
-        if latency is not None:
-            latencies_by_book[book].append(latency)
-        status_counts[book][status] += 1
-        executions.append(
-            [
-                key,
-                frames.as_text(result["incident_id"]) or "",
-                book,
-                frames.as_int(result.get("repeat")),
-                status,
-                frames.as_int(result.get("attempts")),
-                frames.as_int(result.get("http_status")),
-                latency,
-                _rounded(frames.as_float(result.get("queue_s"))),
-                _rounded(frames.as_float(result.get("backoff_s"))),
-                frames.as_text(result.get("started_at")),
-                frames.as_text(result.get("finished_at")),
-                truncate_text(frames.as_text(result.get("error"))),
-                truncate_text(frames.as_text(result.get("highlights"))),
-                _nested(
-                    result.get("action_results"), ("title", "short_answer", "most_important_link")
-                ),
-                _nested(result.get("gadgets_highlights"), ("title", "highlights", "args_json")),
-                _nested(
-                    result.get("actionable_mitigations"),
-                    ("tool_name", "custom_name", "url", "action_json"),
-                ),
-                frames.as_text(result.get("enrichment_link")),
-                scores_by_key.get(key),
-            ]
-        )
-    return executions, dict(latencies_by_book), dict(status_counts)
+        yield [
+            key,
+            frames.as_text(result["incident_id"]) or "",
+            frames.as_text(result["book_name"]) or "(no book)",
+            frames.as_int(result.get("repeat")),
+            frames.as_text(result["status"]) or "(no status)",
+            frames.as_int(result.get("attempts")),
+            frames.as_int(result.get("http_status")),
+            _rounded(frames.as_float(result.get("latency_s"))),
+            _rounded(frames.as_float(result.get("queue_s"))),
+            _rounded(frames.as_float(result.get("backoff_s"))),
+            frames.as_text(result.get("started_at")),
+            frames.as_text(result.get("finished_at")),
+            cut(frames.as_text(result.get("error"))),
+            cut(frames.as_text(result.get("highlights"))),
+            _nested(result.get("action_results"), ("title", "short_answer", "most_important_link"), cut),
+            _nested(result.get("gadgets_highlights"), ("title", "highlights", "args_json"), cut),
+            _nested(result.get("actionable_mitigations"), ("tool_name", "custom_name", "url", "action_json"),
+                    cut),
+            frames.as_text(result.get("enrichment_link")),
+            scores_by_key.get(key),
+        ]
 
 
 def _rounded(seconds: float | None) -> float | None:
@@ -310,11 +365,11 @@ def _rounded(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds, 4)
 
 
-def _nested(value: Any, fields: tuple[str, ...]) -> list[list[str | None]]:
+def _nested(value: Any, fields: tuple[str, ...], cut: _Cut) -> list[list[str | None]]:
     entries = []
     for item in frames.as_items(value):
         if isinstance(item, Mapping):
-            entries.append([truncate_text(frames.as_text(item.get(field))) for field in fields])
+            entries.append([cut(frames.as_text(item.get(field))) for field in fields])
     return entries
 
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from replay.errors import ConfigError
 from replay.models import ERROR_STATUSES
@@ -49,8 +49,9 @@ STABILITY_COLUMNS: tuple[str, ...] = (
     "n_unstable", "unstable_rate", "majority_accuracy", "pass_at_1", "pass_at_k",
 )
 
-# resamples drawn per batch, so 10,000 values x 2,000 resamples never sit in memory at once
-_BOOTSTRAP_BATCH = 250
+# resampled values drawn per batch, so a large sample x 2,000 resamples never sits in memory
+# at once (1,000,000 indices and values take 16 MB)
+_BOOTSTRAP_VALUES = 1_000_000
 # a tie in the majority vote goes to the worse verdict, so ties never flatter a book
 _VERDICT_ORDER = ("incorrect", "partial", "correct")
 
@@ -70,12 +71,16 @@ def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
         return (math.nan, math.nan)
     if not 0 <= k <= n:
         raise ValueError(f"wilson_interval needs 0 <= k <= n, got k={k}, n={n}")
-    z = float(norm.ppf(0.5 + confidence / 2))
+    # the standard library's normal quantile, because importing scipy.stats costs about 60 MB
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
     p = k / n
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # the bounds at k = 0 and k = n are exactly 0 and 1; rounding would leave a trace
+    low = 0.0 if k == 0 else max(0.0, centre - half)
+    high = 1.0 if k == n else min(1.0, centre + half)
+    return (low, high)
 
 
 def bootstrap_mean_interval(values: Sequence[float] | np.ndarray, confidence: float = 0.95,
@@ -99,8 +104,11 @@ def bootstrap_mean_interval(values: Sequence[float] | np.ndarray, confidence: fl
         return (float(sample[0]), float(sample[0]))
     rng = np.random.default_rng(seed)
     means = np.empty(n_resamples)
-    for start in range(0, n_resamples, _BOOTSTRAP_BATCH):
-        stop = min(start + _BOOTSTRAP_BATCH, n_resamples)
+    # An even batch draws an even count of indices. numpy then consumes the generator's
+    # stream the same way as in one draw, so the interval does not depend on the batch.
+    batch = max(2, min(250, _BOOTSTRAP_VALUES // sample.size) // 2 * 2)
+    for start in range(0, n_resamples, batch):
+        stop = min(start + batch, n_resamples)
         means[start:stop] = sample[rng.integers(0, sample.size, (stop - start, sample.size))].mean(axis=1)
     alpha = (1 - confidence) / 2
     low, high = np.quantile(means, [alpha, 1 - alpha])
@@ -189,21 +197,33 @@ def summarize(results: pd.DataFrame, scores: pd.DataFrame, incidents: pd.DataFra
 
 def _joined(results: pd.DataFrame, scores: pd.DataFrame, incidents: pd.DataFrame,
             by: list[str], scorer: str | None) -> pd.DataFrame:
-    frame = results[["execution_key", "incident_id", "book_name", "status", "latency_s"]].copy()
+    # Rows are matched by position through an index of keys instead of merges, because a
+    # merge copies every column of a large run several times over.
+    frame = pd.DataFrame({column: results[column].to_numpy(copy=False)
+                          for column in ("incident_id", "book_name", "status", "latency_s")})
+    verdict = np.full(len(frame.index), "unscored", dtype=object)
+    score = np.full(len(frame.index), np.nan)
     if scorer is not None:
         chosen = scores.loc[scores["scorer"] == scorer, ["execution_key", "score", "verdict"]]
-        frame = frame.merge(chosen.drop_duplicates("execution_key"), on="execution_key", how="left")
-    else:
-        frame["score"], frame["verdict"] = np.nan, None
-    frame["verdict"] = frame["verdict"].fillna("unscored")
+        chosen = chosen.drop_duplicates("execution_key")
+        position = pd.Index(chosen["execution_key"]).get_indexer(results["execution_key"])
+        found = position >= 0
+        score[found] = chosen["score"].to_numpy(dtype=float, na_value=np.nan)[position[found]]
+        chosen_verdicts = chosen["verdict"].astype(object).to_numpy()[position[found]]
+        verdict[found] = np.where(pd.isna(chosen_verdicts), "unscored", chosen_verdicts)
+    frame["score"] = score
+    frame["verdict"] = pd.Categorical(verdict)
     extra = [c for c in by if c not in frame.columns]
     unknown = [c for c in extra if c not in incidents.columns]
     if unknown:
         raise ConfigError(f"cannot group by {unknown}: not a column of the results or incidents; "
                           f"incident columns are {', '.join(map(str, incidents.columns))}")
     if extra:
-        frame = frame.merge(incidents[["incident_id", *extra]].drop_duplicates("incident_id"),
-                            on="incident_id", how="left")
+        labels = incidents[["incident_id", *extra]].drop_duplicates("incident_id")
+        position = pd.Index(labels["incident_id"]).get_indexer(results["incident_id"])
+        for column in extra:
+            values = labels[column].astype(object).to_numpy()
+            frame[column] = np.where(position >= 0, values[position], None)
     return frame
 
 

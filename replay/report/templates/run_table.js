@@ -224,7 +224,11 @@
       cell.colSpan = COLUMN_COUNT;
       body.appendChild(append(empty, [cell]));
     }
-    var total = rows.length.toLocaleString("en");
+    // a large run embeds only some of its executions; the page says how many of how many
+    var inRun = typeof payload.n_executions === "number" ? payload.n_executions : rows.length;
+    var total = inRun > rows.length
+      ? rows.length.toLocaleString("en") + " in this table, " + inRun.toLocaleString("en")
+      : inRun.toLocaleString("en");
     statusLine.textContent = filtered.length
       ? "Showing " + (start + 1).toLocaleString("en") + "–" + (start + visible.length).toLocaleString("en") +
         " of " + filtered.length.toLocaleString("en") + " matching executions (" + total + " in the run)."
