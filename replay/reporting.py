@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -35,6 +36,7 @@ _SCORE_KEYS = ("execution_key", "incident_id", "book_name", "repeat", "scorer", 
 _SCORE_CATEGORIES = ("incident_id", "book_name", "scorer", "scorer_version", "verdict")
 # what the report's summaries read of every execution
 _SUMMARY_RESULT_COLUMNS = ("incident_id", "book_name", "repeat", "status", "latency_s")
+_SUMMARY_CATEGORIES = ("incident_id", "book_name", "status")
 # metadata columns that the report breaks accuracy down by, when the dataset has them
 BREAKDOWN_COLUMNS = ("root_cause_category", "severity", "service", "environment", "team")
 
@@ -157,12 +159,8 @@ def render_report(run_dir: Path, scorer: str | None = None) -> tuple[Path, pd.Da
     run_dir = Path(run_dir)
     manifest = read_manifest(run_dir)
     _release_arrow_memory()
-    results = _narrow_results(run_dir, _SUMMARY_RESULT_COLUMNS)
     incidents = read_incidents(run_dir)
-    path = run_dir / SCORES
-    scores = pd.DataFrame()
-    if path.exists():
-        scores = pq.read_table(path, columns=list(_SCORE_KEYS), read_dictionary=list(_SCORE_CATEGORIES)).to_pandas()
+    results, scores, keys = _summary_frames(run_dir)
     _release_arrow_memory()
     summary = summarize(results, scores, incidents, by=("book_name",), scorer=scorer)
     breakdowns = {
@@ -177,7 +175,7 @@ def render_report(run_dir: Path, scorer: str | None = None) -> tuple[Path, pd.Da
                              summary=summary, path=run_dir / REPORT, summaries_by=breakdowns,
                              stability=summarize_stability(scores, scorer=scorer),
                              calibration=read_calibration(run_dir),
-                             load_rows=functools.partial(_embedded_rows, run_dir))
+                             load_rows=functools.partial(_embedded_rows, run_dir, keys))
 
     # a copy beside the other reports, named after the run
     reports_dir = Path(manifest.get("settings", {}).get("reports_dir") or "reports")
@@ -189,15 +187,38 @@ def render_report(run_dir: Path, scorer: str | None = None) -> tuple[Path, pd.Da
     return path, summary
 
 
-def _narrow_results(run_dir: Path, columns: Sequence[str]) -> pd.DataFrame:
-    """Return ``columns`` (and execution_key) of every execution of the run."""
+def _summary_frames(run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pa.Array]:
+    """Return the narrow results and scores frames that the report's summaries count.
+
+    Their ``execution_key`` is the execution's row number in the results and the other
+    text columns are categorical, because the keys as text would cost more memory than
+    everything else in the frames. The third value holds the real keys by row number.
+    """
     path = run_dir / RESULTS
+    names = ["execution_key", *_SUMMARY_RESULT_COLUMNS]
     if segment_paths(run_dir) or not path.exists():
-        return read_results(run_dir, columns=columns)
-    # compaction leaves one row per execution key, so there is nothing to deduplicate
-    names = ["execution_key", *(name for name in columns if name != "execution_key")]
-    schema = pa.schema([RESULTS_SCHEMA.field(name) for name in names])
-    return pq.read_table(path, columns=names).cast(schema).to_pandas()
+        frame = read_results(run_dir, columns=_SUMMARY_RESULT_COLUMNS)
+        keys = pa.array(frame.pop("execution_key").astype(object), pa.string())
+        results = frame.astype({name: "category" for name in _SUMMARY_CATEGORIES})
+    else:
+        # compaction leaves one row per execution key, so there is nothing to deduplicate
+        table = pq.read_table(path, columns=names, read_dictionary=list(_SUMMARY_CATEGORIES))
+        keys = table.column("execution_key").combine_chunks()
+        results = table.drop_columns(["execution_key"]).to_pandas()
+        del table
+    results.insert(0, "execution_key", np.arange(len(results.index), dtype=np.int64))
+
+    path = run_dir / SCORES
+    if not path.exists():
+        return results, pd.DataFrame(), keys
+    parts = []
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=SCORE_CHUNK, columns=list(_SCORE_KEYS)):
+        table = _score_keys(pa.Table.from_batches([batch]))
+        # a score of an execution missing from the results gets -1, so it joins no execution
+        rows = pc.index_in(table.column("execution_key"), value_set=keys).cast(pa.int64()).fill_null(-1)
+        parts.append(table.set_column(0, "execution_key", rows))
+    scores = pa.concat_tables(parts).to_pandas() if parts else pd.DataFrame(columns=list(_SCORE_KEYS))
+    return results, scores, keys
 
 
 def _release_arrow_memory() -> None:
@@ -206,36 +227,50 @@ def _release_arrow_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
-def _embedded_rows(run_dir: Path, keys: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return every column of the results and scores of the executions ``keys``.
+def _embedded_rows(run_dir: Path, keys: pa.Array, rows: Sequence[int]) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Yield every column of the results and scores of the executions at ``rows``, in parts.
 
-    The raw response body is left out: the report does not show it.
+    ``rows`` are row numbers in the results, as ``_summary_frames`` uses them for keys.
+    Each part holds at most ``SCORE_CHUNK`` executions and their scores. The raw response
+    body is left out because the report does not show it.
     """
-    wanted = pa.array(list(keys), pa.string())
+    wanted = keys.take(pa.array(sorted(rows), pa.int64()))
     columns = [name for name in RESULTS_SCHEMA.names if name != "response_body"]
+    path = run_dir / SCORES
+    scores = _filtered(path, wanted, None, None) if path.exists() else None
     path = run_dir / RESULTS
     if segment_paths(run_dir) or not path.exists():
-        results = read_results(run_dir, columns=columns)
-        results = results[results["execution_key"].isin(keys)].reset_index(drop=True)
+        frame = read_results(run_dir, columns=columns)
+        frame = frame[frame["execution_key"].isin(wanted.to_pylist())].reset_index(drop=True)
+        parts: Iterator[pd.DataFrame] = (frame.iloc[start:start + SCORE_CHUNK]
+                                         for start in range(0, len(frame.index), SCORE_CHUNK))
     else:
         schema = pa.schema([RESULTS_SCHEMA.field(name) for name in columns])
-        results = _filtered(path, wanted, columns, schema).to_pandas()
-    path = run_dir / SCORES
-    scores = _filtered(path, wanted, None, None).to_pandas() if path.exists() else pd.DataFrame()
-    return results, scores
+        parts = (table.to_pandas() for table in _filtered_parts(path, wanted, columns, schema))
+    for part in parts:
+        if scores is None:
+            yield part, pd.DataFrame()
+            continue
+        mine = pc.is_in(scores.column("execution_key"), value_set=pa.array(part["execution_key"].astype(object), pa.string()))
+        yield part, scores.filter(mine).to_pandas()
 
 
 def _filtered(path: Path, keys: pa.Array, columns: list[str] | None, schema: pa.Schema | None) -> pa.Table:
     """Read the rows of ``path`` whose execution_key is in ``keys``, chunk by chunk."""
-    parquet = pq.ParquetFile(path)
-    parts = []
-    for batch in parquet.iter_batches(batch_size=SCORE_CHUNK, columns=columns):
+    parts = list(_filtered_parts(path, keys, columns, schema))
+    if not parts:
+        return (schema or pq.ParquetFile(path).schema_arrow).empty_table()
+    return pa.concat_tables(parts)
+
+
+def _filtered_parts(path: Path, keys: pa.Array, columns: list[str] | None,
+                    schema: pa.Schema | None) -> Iterator[pa.Table]:
+    """Yield the non-empty parts of ``path`` whose execution_key is in ``keys``."""
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=SCORE_CHUNK, columns=columns):
         table = pa.Table.from_batches([batch])
         table = table.filter(pc.is_in(table.column("execution_key"), value_set=keys))
-        parts.append(table.cast(schema) if schema is not None else table)
-    if not parts:
-        return (schema or parquet.schema_arrow).empty_table()
-    return pa.concat_tables(parts)
+        if table.num_rows:
+            yield table.cast(schema) if schema is not None else table
 
 
 def score_and_report(run_dir: Path, scorers: Sequence[str] | None = None) -> tuple[Path, pd.DataFrame]:

@@ -7,9 +7,10 @@ Statistics are not computed here: they arrive in the summary frames.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +89,8 @@ def render_run_report(
     summaries_by: Mapping[str, pd.DataFrame] | None = None,
     stability: pd.DataFrame | None = None,
     calibration: Mapping[str, Any] | None = None,
-    load_rows: Callable[[Sequence[str]], tuple[pd.DataFrame, pd.DataFrame]] | None = None,
-    max_embedded: int = MAX_EMBEDDED_EXECUTIONS,
+    load_rows: Callable[[list[Any]], Iterable[tuple[pd.DataFrame, pd.DataFrame]]] | None = None,
+    max_embedded: int | None = None,
 ) -> Path:
     """Render the HTML report of one run into a single self-contained file.
 
@@ -116,10 +117,13 @@ def render_run_report(
         calibration: the run's stored agreement of each scorer with human verdicts, as
             ``replay.scoring.calibration.read_calibration`` returns it. The scorer
             agreement section is shown when it is given.
-        load_rows: optional loader of the embedded executions: given their keys, it
-            returns their rows of results.parquet and scores.parquet with every column.
-            It lets a caller pass narrow frames of a large run.
-        max_embedded: the most executions the table embeds.
+        load_rows: optional loader of the embedded executions: given their
+            ``execution_key`` values in ``results``, it returns their rows of
+            results.parquet and scores.parquet with every column, as pairs of frames (a
+            part of the results and the scores of that part). It lets a caller pass
+            narrow frames of a large run, even with keys that stand for the real ones.
+        max_embedded: the most executions the table embeds; default
+            ``MAX_EMBEDDED_EXECUTIONS``.
 
     Returns:
         ``path``.
@@ -139,15 +143,19 @@ def render_run_report(
     counts = overview(results)
     summary_table = tables.summary_table(summary)
 
-    embedded_results, embedded_scores = results, scores
+    embedded_results = results
+    max_embedded = MAX_EMBEDDED_EXECUTIONS if max_embedded is None else max_embedded
     if counts.n_executions > max_embedded:
         mask = choose_embedded(results, scores, primary, max_embedded)
         embedded_results = results.loc[mask.to_numpy()]
-    keys = [str(key) for key in embedded_results["execution_key"]]
     if load_rows is not None:
-        embedded_results, embedded_scores = load_rows(keys)
-    elif len(embedded_results.index) < counts.n_executions:
-        embedded_scores = scores.loc[scores["execution_key"].isin(keys)]
+        keys = list(embedded_results["execution_key"])
+        chunks: Callable[[], Iterable[tuple[pd.DataFrame, pd.DataFrame]]] = functools.partial(load_rows, keys)
+    else:
+        embedded_scores = scores
+        if len(embedded_results.index) < counts.n_executions:
+            embedded_scores = scores.loc[scores["execution_key"].isin(embedded_results["execution_key"])]
+        chunks = functools.partial(list, [(embedded_results, embedded_scores)])
     n_embedded = len(embedded_results.index)
     used_incidents = set(embedded_results["incident_id"].astype(object))
     incident_records = _incident_records(incidents[incidents["incident_id"].isin(used_incidents)])
@@ -163,7 +171,7 @@ def render_run_report(
         "has_repeats": counts.has_repeats,
         "n_executions": counts.n_executions,
     }
-    data, text_limit = _fit_payload(embedded_results, embedded_scores, scorers, rest)
+    data, text_limit = _fit_payload(chunks, scorers, rest)
 
     context = {
         "script_name": "run_table.js",
@@ -212,18 +220,24 @@ def _stability_context(
 
 
 def _fit_payload(
-    results: pd.DataFrame, scores: pd.DataFrame, scorers: list[str], rest: dict[str, Any]
+    chunks: Callable[[], Iterable[tuple[pd.DataFrame, pd.DataFrame]]], scorers: list[str], rest: dict[str, Any]
 ) -> tuple[Iterator[str], int | None]:
     """Serialize the table data, cutting long texts until it fits MAX_PAYLOAD_CHARS.
 
-    The data is kept as one JSON text per execution, so it never exists as one string.
+    ``chunks`` returns the embedded executions as pairs of results and their scores,
+    anew for each try. The data is kept as one JSON text per execution, so it never
+    exists as one string.
     A smaller limit is tried only while some text is longer than it. Returns the pieces
     of the JSON and the per-text limit applied, or None when nothing extra was cut.
     """
     limits: list[int | None] = [None, *FALLBACK_TEXT_LIMITS]
     for number, limit in enumerate(limits):
         cut = _Cut(limit or MAX_TEXT_CHARS)
-        rows = [str(embed_json(row)) for row in _execution_rows(results, scores, scorers, cut)]
+        rows = [
+            str(embed_json(row))
+            for results, scores in chunks()
+            for row in _execution_rows(results, scores, scorers, cut)
+        ]
         records = rest if limit is None else {**rest, "incidents": _cut_texts(rest["incidents"], limit)}
         tail = str(embed_json(records))
         size = sum(len(row) + 1 for row in rows) + len(tail)

@@ -117,7 +117,8 @@ def bootstrap_mean_interval(values: Sequence[float] | np.ndarray, confidence: fl
 
 def pick_scorer(scores: pd.DataFrame, scorer: str | None) -> str | None:
     """Choose the scorer a summary uses: the one named, else ``rca``, else the first."""
-    names = list(dict.fromkeys(scores["scorer"])) if "scorer" in scores.columns else []
+    # pd.unique keeps the order of first appearance without a Python object per row
+    names = list(dict.fromkeys(pd.unique(scores["scorer"]))) if "scorer" in scores.columns else []
     if scorer is not None:
         if scorer not in names:
             raise ConfigError(f"scorer {scorer!r} has no scores in this run; scored by: {', '.join(names) or 'none'}")
@@ -141,10 +142,14 @@ def newest_versions(scores: pd.DataFrame) -> pd.DataFrame:
     """
     if scores.empty or "scorer_version" not in scores.columns or "scorer" not in scores.columns:
         return scores
-    versions = scores["scorer_version"].astype(object).where(scores["scorer_version"].notna(), "")
-    pairs = pd.DataFrame({"scorer": scores["scorer"].astype(object), "version": versions}).drop_duplicates()
+    # the distinct pairs first, because converting every row to Python text costs memory
+    pairs = scores[["scorer", "scorer_version"]].drop_duplicates()
+    pairs = pd.DataFrame({"scorer": pairs["scorer"].astype(object),
+                          "version": pairs["scorer_version"].astype(object).where(pairs["scorer_version"].notna(), "")})
+    pairs = pairs.drop_duplicates()
     if not pairs["scorer"].duplicated().any():
         return scores
+    versions = scores["scorer_version"].astype(object).where(scores["scorer_version"].notna(), "")
     newest: dict[object, str] = {}
     for name, version in pairs.itertuples(index=False):
         if name not in newest or _version_key(str(version)) > _version_key(newest[name]):

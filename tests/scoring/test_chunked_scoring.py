@@ -1,8 +1,9 @@
-"""score_run_dir: scoring a stored run in chunks, keeping other passes, failing safely."""
+"""score_run_dir and render_report over stored runs: chunks, other passes, failures, large runs."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -11,7 +12,8 @@ import pytest
 from replay.datasets._frame import incidents_table
 from replay.errors import ReplayError
 from replay.models import ExecutionResult, Score
-from replay.reporting import read_incidents, read_scores, score_run_dir
+from replay.journal import JournalWriter
+from replay.reporting import read_incidents, read_scores, render_report, score_run_dir
 from replay.scoring import score_run
 from replay.store import read_results, results_table, write_manifest, write_table
 from tests.helpers import make_incident
@@ -95,3 +97,43 @@ def test_failed_pass_keeps(run_dir, monkeypatch):
     pd.testing.assert_frame_equal(read_scores(run_dir), before)
     assert sorted(p.name for p in run_dir.iterdir()) == [
         "incidents.parquet", "manifest.json", "results.parquet", "scores.parquet"]
+
+
+def _payload(path):
+    html = path.read_text(encoding="utf-8")
+    return html, json.loads(html.split('id="report-data">', 1)[1].split("</script>", 1)[0])
+
+
+def test_report_caps_stored_run(run_dir, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("replay.report.run.MAX_EMBEDDED_EXECUTIONS", 6)
+    monkeypatch.setattr("replay.reporting.SCORE_CHUNK", 2)
+    score_run_dir(run_dir)
+    path, summary = render_report(run_dir)
+    html, payload = _payload(path)
+    assert summary["n_executions"].sum() == 12
+    assert payload["n_executions"] == 12
+    assert len(payload["executions"]) == 6
+    assert all(row[-1] is not None and len(row[-1]) == 2 for row in payload["executions"])
+    assert {row[4] for row in payload["executions"]} >= {"timeout"}
+    assert "This table holds 6 of the run's 12 executions" in html
+
+
+def test_report_reads_journal(run_dir, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    results = read_results(run_dir)
+    (run_dir / "results.parquet").unlink()
+    now = dt.datetime(2026, 7, 1, tzinfo=dt.timezone.utc)
+    with JournalWriter(run_dir) as journal:
+        journal.append_many([
+            ExecutionResult(execution_key=row.execution_key, incident_id=row.incident_id, book_name=row.book_name,
+                            repeat=int(row.repeat), status=row.status, started_at=now, finished_at=now,
+                            highlights=row.highlights)
+            for row in results.itertuples()
+        ])
+    score_run_dir(run_dir)
+    path, summary = render_report(run_dir)
+    _, payload = _payload(path)
+    assert summary["n_executions"].sum() == 12
+    assert sorted(row[0] for row in payload["executions"]) == sorted(results["execution_key"])
+    assert all(row[-1] is not None for row in payload["executions"])
