@@ -5,6 +5,7 @@ Used at the end of ``replay run`` and by ``replay score`` and ``replay report``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import logging
@@ -30,7 +31,7 @@ logger = logging.getLogger(__name__)
 SCORES = "scores.parquet"
 REPORT = "report.html"
 # executions read, scored and written at a time
-SCORE_CHUNK = 1_000
+SCORE_CHUNK = 500
 # what score_run_dir returns of the scores it wrote
 _SCORE_KEYS = ("execution_key", "incident_id", "book_name", "repeat", "scorer", "scorer_version", "score", "verdict")
 _SCORE_CATEGORIES = ("incident_id", "book_name", "scorer", "scorer_version", "verdict")
@@ -68,9 +69,13 @@ def score_run_dir(run_dir: Path, scorers: Sequence[str] | None = None) -> pd.Dat
         The scores now in ``scores.parquet`` without their long text columns:
         ``execution_key``, ``incident_id``, ``book_name``, ``repeat``, ``scorer``,
         ``scorer_version``, ``score`` and ``verdict``, the text columns other than
-        ``execution_key`` categorical. ``read_scores`` returns
-        every column.
+        ``execution_key`` categorical. ``read_scores`` returns every column.
     """
+    with _lean_arrow_pool():
+        return _score_run_dir(Path(run_dir), scorers)
+
+
+def _score_run_dir(run_dir: Path, scorers: Sequence[str] | None) -> pd.DataFrame:
     from replay.scoring import DEFAULT_SCORERS, get_scorer
     from replay.scoring.pipeline import SCORES_SCHEMA, score_chunks
 
@@ -152,6 +157,11 @@ def render_report(run_dir: Path, scorer: str | None = None) -> tuple[Path, pd.Da
     Summaries read only the narrow columns they count, and the page reads every column
     only of the executions it embeds, so a large run is reported in bounded memory.
     """
+    with _lean_arrow_pool():
+        return _render_report(Path(run_dir), scorer)
+
+
+def _render_report(run_dir: Path, scorer: str | None) -> tuple[Path, pd.DataFrame]:
     from replay.report import render_run_report
     from replay.scoring.calibration import read_calibration
     from replay.scoring.stats import summarize, summarize_stability
@@ -192,7 +202,7 @@ def _summary_frames(run_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, pa.Array
 
     Their ``execution_key`` is the execution's row number in the results and the other
     text columns are categorical, because the keys as text would cost more memory than
-    everything else in the frames. The third value holds the real keys by row number.
+    everything else in the frames. The third value contains the real keys by row number.
     """
     path = run_dir / RESULTS
     names = ["execution_key", *_SUMMARY_RESULT_COLUMNS]
@@ -227,11 +237,32 @@ def _release_arrow_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
+@contextlib.contextmanager
+def _lean_arrow_pool() -> Iterator[None]:
+    """Let Arrow allocate from jemalloc, when pyarrow has it, until the block ends.
+
+    On a 100,000-execution run, scoring and the report peaked about 10 MB higher with
+    Arrow's default mimalloc pool, which keeps freed memory longer. A buffer returns to
+    the pool that allocated it, so restoring the default afterwards is safe.
+    """
+    previous = pa.default_memory_pool()
+    try:
+        pool = pa.jemalloc_memory_pool()
+    except NotImplementedError:  # a pyarrow built without jemalloc
+        pool = previous
+    pa.set_memory_pool(pool)
+    try:
+        yield
+    finally:
+        pool.release_unused()
+        pa.set_memory_pool(previous)
+
+
 def _embedded_rows(run_dir: Path, keys: pa.Array, rows: Sequence[int]) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """Yield every column of the results and scores of the executions at ``rows``, in parts.
 
     ``rows`` are row numbers in the results, as ``_summary_frames`` uses them for keys.
-    Each part holds at most ``SCORE_CHUNK`` executions and their scores. The raw response
+    Each part contains at most ``SCORE_CHUNK`` executions and their scores. The raw response
     body is left out because the report does not show it.
     """
     wanted = keys.take(pa.array(sorted(rows), pa.int64()))

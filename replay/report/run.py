@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 from markupsafe import Markup
@@ -225,35 +226,37 @@ def _fit_payload(
     """Serialize the table data, cutting long texts until it fits MAX_PAYLOAD_CHARS.
 
     ``chunks`` returns the embedded executions as pairs of results and their scores,
-    anew for each try. The data is kept as one JSON text per execution, so it never
-    exists as one string.
-    A smaller limit is tried only while some text is longer than it. Returns the pieces
-    of the JSON and the per-text limit applied, or None when nothing extra was cut.
+    anew for each try. Each execution's JSON goes to a temporary file as it is made, so
+    the data never sits in memory. A smaller limit is tried only while some text is
+    longer than it. Returns the pieces of the JSON and the per-text limit applied, or
+    None when nothing extra was cut.
     """
     limits: list[int | None] = [None, *FALLBACK_TEXT_LIMITS]
     for number, limit in enumerate(limits):
         cut = _Cut(limit or MAX_TEXT_CHARS)
-        rows = [
-            str(embed_json(row))
-            for results, scores in chunks()
-            for row in _execution_rows(results, scores, scorers, cut)
-        ]
+        spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115  (closed by _pieces)
+        size = spool.write('{"executions":[')
+        first = True
+        for results, scores in chunks():
+            for row in _execution_rows(results, scores, scorers, cut):
+                size += spool.write(("" if first else ",") + str(embed_json(row)))
+                first = False
         records = rest if limit is None else {**rest, "incidents": _cut_texts(rest["incidents"], limit)}
         tail = str(embed_json(records))
-        size = sum(len(row) + 1 for row in rows) + len(tail)
+        size += spool.write("]," + tail[1:] if len(tail) > 2 else "]}")
         if size <= MAX_PAYLOAD_CHARS or number == len(limits) - 1:
             break
         if cut.longest <= (limits[number + 1] or 0) and not _has_longer(rest["incidents"], limits[number + 1]):
             # every text is already within the next limit, so cutting would not shrink anything
             break
-        del rows
+        spool.close()
     if size > MAX_PAYLOAD_CHARS:
         logger.warning(
             "report data is %d characters with texts cut to at most %d characters; the page may open slowly",
             size,
             limit or MAX_TEXT_CHARS,
         )
-    return _pieces(rows, tail), limit
+    return _pieces(spool), limit
 
 
 class _Cut:
@@ -281,15 +284,12 @@ def _has_longer(value: Any, limit: int | None) -> bool:
     return False
 
 
-def _pieces(rows: list[str], tail: str) -> Iterator[str]:
-    """Yield '{"executions":[row,row,...],' and then the other keys of the data object."""
-    yield '{"executions":['
-    for index, row in enumerate(rows):
-        if index:
-            yield ","
-        yield row
-    yield "]," if len(tail) > 2 else "]"
-    yield tail[1:]
+def _pieces(spool: IO[str]) -> Iterator[str]:
+    """Yield the text of ``spool`` from its start in parts of about a megabyte, then close it."""
+    with spool:
+        spool.seek(0)
+        while part := spool.read(1 << 20):
+            yield part
 
 
 def _cut_texts(value: Any, limit: int) -> Any:
