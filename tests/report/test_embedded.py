@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 from report_builders import make_manifest, make_run_frames, make_summary
 
 from replay.report import render_run_report
@@ -107,3 +108,21 @@ def test_report_complete_without_note(tmp_path: Path) -> None:
     html = _render(frames, tmp_path / "report.html", max_embedded=60)
     assert len(_payload(html)["executions"]) == 60
     assert 'id="embedded-note"' not in html
+
+
+@pytest.mark.browser
+def test_capped_status_line(tmp_path: Path) -> None:
+    """The table's status line counts the embedded executions and the whole run."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    path = tmp_path / "report.html"
+    _render(make_run_frames(30, seed=5), path, max_embedded=20)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                             args=["--headless", "--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        page.goto(path.as_uri())
+        status = page.text_content("#table-status")
+        browser.close()
+    assert "(20 in this table, 60 in the run)" in status
