@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from replay.errors import StoreError
+from replay.errors import ReplayError, StoreError
 from replay.journal import segment_paths
 from replay.store import RESULTS, RESULTS_SCHEMA, read_manifest, read_results
 
@@ -90,7 +90,7 @@ def _score_run_dir(run_dir: Path, scorers: Sequence[str] | None) -> pd.DataFrame
     try:
         with pq.ParquetWriter(tmp, SCORES_SCHEMA, compression="zstd") as writer:
             previous = (table.select(SCORES_SCHEMA.names).cast(SCORES_SCHEMA)
-                        for table in _previous_scores(path, {scorer.name for scorer in built}))
+                        for table in _previous_scores(path, {(scorer.name, str(scorer.version)) for scorer in built}))
             for table in itertools.chain(previous, score_chunks(_result_chunks(run_dir), incidents, built)):
                 writer.write_table(table)
                 kept.append(_score_keys(table))
@@ -129,18 +129,25 @@ def _result_chunks(run_dir: Path) -> Iterator[pd.DataFrame]:
         yield batch.to_pandas()
 
 
-def _previous_scores(path: Path, replaced: set[str]) -> Iterator[pa.Table]:
-    """Yield the stored scores of scorers not in ``replaced``, in chunks."""
+def _previous_scores(path: Path, replaced: set[tuple[str, str]]) -> Iterator[pa.Table]:
+    """Yield the stored scores of the (scorer, version) pairs not in ``replaced``, in chunks.
+
+    Other versions of a rescored scorer are kept, so summaries can compare versions; they
+    use the newest version of each scorer.
+    """
     if not path.exists():
         return
-    stored = pq.read_table(path, columns=["scorer"]).column("scorer").unique().to_pylist()
-    if set(stored) <= replaced:
-        # every stored scorer is scored again, so the long texts need not be read at all
+    stored = pq.read_table(path, columns=["scorer", "scorer_version"])
+    stored_pairs = set(zip(stored.column("scorer").to_pylist(), stored.column("scorer_version").to_pylist()))
+    if stored_pairs <= replaced:
+        # every stored pair is scored again, so the long texts need not be read at all
         return
+    replaced_keys = pa.array(sorted(f"{name}\x00{version}" for name, version in replaced), pa.string())
     for batch in pq.ParquetFile(path).iter_batches(batch_size=SCORE_CHUNK):
         table = pa.Table.from_batches([batch])
-        kept = table.filter(pc.invert(pc.is_in(table.column("scorer"), value_set=pa.array(sorted(replaced),
-                                                                                        pa.string()))))
+        versions = pc.fill_null(table.column("scorer_version"), "")
+        keys = pc.binary_join_element_wise(table.column("scorer"), versions, "\x00")
+        kept = table.filter(pc.invert(pc.is_in(keys, value_set=replaced_keys)))
         if kept.num_rows:
             yield kept
 
@@ -305,6 +312,22 @@ def _filtered_parts(path: Path, keys: pa.Array, columns: list[str] | None,
 
 
 def score_and_report(run_dir: Path, scorers: Sequence[str] | None = None) -> tuple[Path, pd.DataFrame]:
-    """Score the run, then render its report."""
+    """Score the run, calibrate the scorers when the dataset carries human verdicts, then render the report."""
     score_run_dir(run_dir, scorers)
+    _calibrate_if_labeled(Path(run_dir))
     return render_report(run_dir)
+
+
+def _calibrate_if_labeled(run_dir: Path) -> None:
+    from replay.scoring.calibration import calibrate_run
+
+    path = run_dir / "incidents.parquet"
+    if "human_verdict" not in pq.read_schema(path).names:
+        return
+    verdicts = pq.read_table(path, columns=["human_verdict"]).column("human_verdict")
+    if verdicts.null_count == len(verdicts):
+        return
+    try:
+        calibrate_run(run_dir)
+    except ReplayError as exc:
+        logger.warning("could not calibrate the scorers against the human verdicts: %s", exc)

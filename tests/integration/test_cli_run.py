@@ -141,3 +141,41 @@ def test_unwritable_out_is_clear(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "--out" in done.stderr
+
+
+def test_run_calibrates_human_verdicts(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(SAMPLE).slice(0, 12)
+    table = table.append_column("human_verdict", pa.array(["correct", "incorrect", "partial"] * 4))
+    dataset = tmp_path / "graded.parquet"
+    pq.write_table(table, dataset)
+    done = _replay("run", str(dataset), "--simulator", "--simulator-latency", "0", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    run_dir = _run_dir(done.stdout, tmp_path)
+    calibration = json.loads((run_dir / "calibration.json").read_text())
+    assert "rca" in json.dumps(calibration)
+    assert "kappa" in (run_dir / "report.html").read_text()
+
+
+def test_rescoring_keeps_other_versions(tmp_path: Path) -> None:
+    done = _replay("run", str(SAMPLE), "--simulator", "--simulator-latency", "0", "--limit", "5", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    run_dir = _run_dir(done.stdout, tmp_path)
+    for version in ("1", "2", "2"):
+        module = tmp_path / "versioned_scorer.py"
+        module.write_text(
+            "from replay.models import Score\n"
+            "def grade(label, highlights):\n"
+            "    return Score(0.5, 'partial', 'half')\n"
+            "grade.name = 'versioned'\n"
+            f"grade.version = '{version}'\n"
+        )
+        scored = _replay("score", str(run_dir), "--scorer", "versioned_scorer:grade", cwd=tmp_path,
+                         env={"PYTHONPATH": str(tmp_path)})
+        assert scored.returncode == 0, scored.stderr
+    scores = pd.read_parquet(run_dir / "scores.parquet")
+    versioned = scores[scores["scorer"] == "versioned"]
+    assert sorted(versioned["scorer_version"].value_counts().to_dict().items()) == [("1", 5), ("2", 5)]
+    assert (scores["scorer"] == "rca").sum() == 5
