@@ -22,9 +22,9 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -39,6 +39,8 @@ from replay.progress import RunProgress
 from replay.retries import RetryPolicy
 
 __all__ = ["EngineOutcome", "EngineSettings", "ExecutionEngine"]
+
+_Outcome = TypeVar("_Outcome")
 
 logger = logging.getLogger(__name__)
 
@@ -203,15 +205,7 @@ class ExecutionEngine:
         body = build_request_body(planned.incident, planned.book_name)
         tracker = _Attempts(started_at=_now(), attempts=attempts_before)
         while True:
-            tracker.queue_s += await self._take_slot()
-            try:
-                outcome = await self._client.execute(body)
-            except RemoteCallError as exc:
-                await self._abort(str(exc))
-                raise
-            finally:
-                self._slots.release()
-            tracker.attempts += 1
+            outcome = await self._attempt(lambda: self._client.execute(body), tracker)
             if await self._should_retry(outcome, tracker, planned.key):
                 continue
             return _result(planned, outcome, tracker)
@@ -220,15 +214,7 @@ class ExecutionEngine:
         bodies = [build_request_body(p.incident, p.book_name) for p in group]
         tracker = _Attempts(started_at=_now())
         while True:
-            tracker.queue_s += await self._take_slot()
-            try:
-                outcome = await self._client.execute_batch(bodies)
-            except RemoteCallError as exc:
-                await self._abort(str(exc))
-                raise
-            finally:
-                self._slots.release()
-            tracker.attempts += 1
+            outcome = await self._attempt(lambda: self._client.execute_batch(bodies), tracker)
             if isinstance(outcome, list):
                 self._slots.record_success()
                 return [_result(p, o, tracker) for p, o in zip(group, outcome, strict=True)]
@@ -240,6 +226,19 @@ class ExecutionEngine:
                 self._warn_batch_fallback(outcome)
                 return [await self._run_single(p, tracker.attempts) for p in group]
             return [_result(p, outcome, tracker) for p in group]
+
+    async def _attempt(self, send: Callable[[], Awaitable[_Outcome]], tracker: _Attempts) -> _Outcome:
+        """Make one attempt inside a concurrency and a rate-limit slot, and count it."""
+        tracker.queue_s += await self._take_slot()
+        try:
+            outcome = await send()
+        except RemoteCallError as exc:
+            await self._abort(str(exc))
+            raise
+        finally:
+            self._slots.release()
+        tracker.attempts += 1
+        return outcome
 
     async def _take_slot(self) -> float:
         started = time.monotonic()
