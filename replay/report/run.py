@@ -18,6 +18,7 @@ from typing import IO, Any
 import pandas as pd
 from markupsafe import Markup
 
+from replay.datasets import INCIDENTS_SCHEMA
 from replay.models import VERDICTS
 from replay.report import _frames as frames
 from replay.report import _tables as tables
@@ -34,21 +35,7 @@ SCORE_COLUMNS = ("execution_key", "scorer", "verdict", "score")
 DEFAULT_SCORER = "rca"
 
 # incidents.parquet columns with a fixed meaning; every other column is dataset metadata
-INCIDENT_FIELDS = (
-    "incident_id",
-    "row",
-    "time",
-    "book_name",
-    "title",
-    "details",
-    "message_link",
-    "attributes",
-    "root_cause",
-    "root_cause_component",
-    "root_cause_category",
-    "root_cause_keywords",
-    "human_verdict",
-)
+INCIDENT_FIELDS = tuple(INCIDENTS_SCHEMA.names)
 
 # A report much above 20 MB opens slowly, so when the embedded data is larger than this,
 # long texts are cut further, limit by limit. The Parquet files keep every character.
