@@ -127,13 +127,13 @@ async def run_engine(url: str, plan: list, *, concurrency: int, rate: float | No
     from replay.engine import EngineSettings, ExecutionEngine
     from replay.journal import JournalWriter, encode_results
     from replay.progress import RunProgress
-    from replay.runner import _http_client
+    from replay.connection import http_client
 
     settings = EngineSettings(concurrency=concurrency, rate=rate, burst=burst, timeout=60.0)
     with contextlib.ExitStack() as stack:
         folder = journal_dir or Path(stack.enter_context(tempfile.TemporaryDirectory(dir=ROOT / "benchmarks")))
         journal = stack.enter_context(JournalWriter(folder))
-        async with _http_client(url, settings) as (http, transport):
+        async with http_client(url, settings) as (http, transport):
             client = ExecutionClient(http, StaticToken(TOKEN), settings.timeout, transport=transport)
             progress = RunProgress(total=len(plan))
             engine = ExecutionEngine(client, settings, journal.write_encoded, progress, seed=0, encode=encode_results)
@@ -147,12 +147,12 @@ async def bare_httpx(url: str, plan: list, *, concurrency: int) -> float:
     """Send the plan's request bodies with the run's HTTP client, nothing else; return seconds."""
     from replay.client import SINGLE_PATH, build_request_body
     from replay.engine import EngineSettings
-    from replay.runner import _http_client
+    from replay.connection import http_client
 
     bodies = [build_request_body(p.incident, p.book_name) for p in plan]
     headers = {"Authorization": f"Bearer {TOKEN}"}
     settings = EngineSettings(concurrency=concurrency, timeout=60.0)
-    async with _http_client(url, settings) as (http, _transport):
+    async with http_client(url, settings) as (http, _transport):
 
         async def worker(items: Iterator[dict]) -> None:
             for body in items:

@@ -5,7 +5,7 @@ process pinned to core 0, against a server on core 1:
 
 - ``aiohttp``: a bare loop over a plain aiohttp session (post, parse the JSON answer);
 - ``httpx``: the same bare loop over the run's own client (httpx with the httpx-aiohttp
-  transport, the same limits and timeouts, built by ``replay.runner._http_client``);
+  transport, the same limits and timeouts, built by ``replay.connection.http_client``);
 - ``engine``: ``ExecutionEngine`` with that client: request bodies, rate limiter, concurrency
   cap, deadline, classification, result records and the fsynced journal.
 

@@ -6,29 +6,24 @@ run directory's life cycle: creation, resume, the manifest's attempts and final 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import math
-import os
-import secrets
 import shlex
 import signal
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx
 import pandas as pd
 import pyarrow.parquet as pq
 
 from replay import __version__
-from replay.auth import CLIENT_SECRET_ENV, TOKEN_ENV, ClientCredentials, StaticToken, TokenProvider, load_static_token
 from replay.client import ExecutionClient
+from replay.connection import api_endpoint, http_client, token_provider
 from replay.datasets import LoadedDataset, format_problems, incidents_from_table, incidents_table, load_incidents
 from replay.engine import EngineOutcome, EngineSettings, ExecutionEngine
 from replay.errors import ConfigError, DatasetError, ReplayError, StoreError
@@ -114,7 +109,7 @@ def run_replay(
 
     # fail on a missing token before anything is written
     if not simulator:
-        _token_provider(settings)
+        token_provider(settings)
 
     # create or reopen the run directory
     if loaded is not None:
@@ -252,8 +247,8 @@ async def _execute(plan, settings: RunSettings, simulator: bool, world: list[Inc
         max_failures=settings.max_failures,
         grace_period=settings.grace_period,
     )
-    with _api_endpoint(settings, simulator, world) as (base_url, tokens):
-        async with _http_client(base_url, engine_settings) as (http, transport):
+    with api_endpoint(settings, simulator, world) as (base_url, tokens):
+        async with http_client(base_url, engine_settings) as (http, transport):
             client = ExecutionClient(http, tokens, settings.timeout, transport=transport)
             engine = ExecutionEngine(client, engine_settings, journal.write_encoded, progress, seed=settings.seed,
                                      encode=encode_results)
@@ -284,53 +279,6 @@ async def _handle_signals(engine: ExecutionEngine, scope: anyio.CancelScope) -> 
                 engine.cancel_in_flight()
     finally:
         receiver.__exit__(None, None, None)
-
-
-@contextlib.contextmanager
-def _api_endpoint(settings: RunSettings, simulator: bool, world: list[Incident]) -> Iterator[tuple[str, TokenProvider]]:
-    if not simulator:
-        yield settings.api_url, _token_provider(settings)
-        return
-    from replay.simulator import SimulatorConfig, World, create_app, serve_in_thread
-
-    # a fresh random token proves that auth works end to end; it is never written anywhere
-    token = secrets.token_urlsafe(24)
-    config = SimulatorConfig(world=World.from_incidents(world), token=token, seed=settings.seed,
-                             latency_scale=settings.simulator_latency)
-    with serve_in_thread(create_app(config)) as base_url:
-        logger.info("serving the built-in simulator at %s", base_url)
-        yield base_url, StaticToken(token)
-
-
-def _token_provider(settings: RunSettings) -> TokenProvider:
-    if settings.token_url:
-        secret = os.environ.get(CLIENT_SECRET_ENV, "")
-        if not settings.client_id or not secret:
-            msg = (f"--token-url needs --client-id and the client secret in the {CLIENT_SECRET_ENV} environment "
-                   "variable. Set both, or use a static token in " + TOKEN_ENV + ".")
-            raise ConfigError(msg)
-        return ClientCredentials(settings.token_url, settings.client_id, secret, settings.audience)
-    token = load_static_token(Path(settings.token_file) if settings.token_file else None)
-    if token is None:
-        msg = (f"no API token: set the {TOKEN_ENV} environment variable (or pass --token-file FILE), "
-               "or run against the built-in simulator with --simulator.")
-        raise ConfigError(msg)
-    return token
-
-
-@contextlib.asynccontextmanager
-async def _http_client(base_url: str, settings: EngineSettings):
-    from httpx_aiohttp import AiohttpTransport
-
-    # the pool wait is bounded by the engine's own concurrency cap, so httpx's pool timeout is
-    # switched off: otherwise requests queued behind the cap would fail with PoolTimeout
-    limits = httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency)
-    transport = AiohttpTransport(limits=limits, verify=True)
-    timeout = httpx.Timeout(settings.timeout, pool=None)
-    async with httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout,
-                                 headers={"User-Agent": f"replay/{__version__}"}) as client:
-        # the execution client sends through the transport directly (see ExecutionClient)
-        yield client, transport
 
 
 def _open_run(dataset: Path | None, settings: RunSettings, simulator: bool,
