@@ -1,4 +1,4 @@
-"""How a run reaches the API: the bearer token, the HTTP client, or the in-process simulator."""
+"""The connection of a run to the API: the bearer token, the HTTP client, or the in-process simulator."""
 
 from __future__ import annotations
 
