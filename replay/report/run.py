@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import pandas as pd
-from markupsafe import Markup
 
 from replay.datasets import INCIDENTS_SCHEMA
 from replay.models import VERDICTS
