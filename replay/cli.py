@@ -27,8 +27,8 @@ __all__ = ["main"]
 logger = logging.getLogger("replay")
 
 # Arrow's jemalloc pool returns memory to the system more readily than the system allocator,
-# which keeps large runs about 20 MB lower per stage (benchmarks/README.md, memory); it must be
-# chosen before pyarrow is first imported
+# which kept large runs about 20 MB lower per stage in benchmarks/bench_memory.py. The pool
+# must be chosen before pyarrow is first imported.
 os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
 
 EXIT_USAGE = 2

@@ -29,8 +29,8 @@ SINGLE_PATH = "/playbook/execution"
 BATCH_PATH = "/playbook/execution/batch"
 # bodies larger than this are cut in the stored raw body (the parsed fields are kept whole)
 MAX_STORED_BODY_CHARS = 200_000
-# a response body larger than this is abandoned as invalid_response, so one misbehaving server
-# cannot exhaust memory at high concurrency; real results are a few kilobytes
+# A response body larger than this is abandoned as invalid_response, so one misbehaving server
+# cannot exhaust memory at high concurrency. Real results are a few kilobytes.
 MAX_RESPONSE_BYTES = 20 * 1024 * 1024
 REDACTED = "[redacted]"
 # shorter tokens (test fixtures) are not redacted: replacing them would corrupt ordinary text
@@ -192,10 +192,13 @@ class ExecutionClient:
                 # the token endpoint failed: the run cannot go on, like after a 401
                 return None, AttemptOutcome("auth", error=str(exc))
             headers["Authorization"] = f"Bearer {token}"
+
         # the same bytes httpx's json= would send
         content = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
         request = httpx.Request("POST", self._urls[path], headers=headers, content=content,
                                 extensions=self._extensions)
+
+        # send under a hard deadline; every transport failure becomes an outcome
         started = time.perf_counter()
         try:
             # the hard deadline covers what httpx's per-phase timeouts do not (a server that
@@ -220,6 +223,7 @@ class ExecutionClient:
             elapsed = time.perf_counter() - started
             return None, AttemptOutcome("invalid_response", latency_s=elapsed,
                                         error=f"the response body is larger than {MAX_RESPONSE_BYTES} bytes")
+
         if len(token) >= MIN_REDACTED_TOKEN_CHARS and token.encode("utf-8") in response.content:
             # a server that echoes the token must not get it into results, scores or reports
             response = _replace_body(response, response.content.replace(token.encode("utf-8"), REDACTED.encode()))

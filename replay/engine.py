@@ -50,7 +50,7 @@ JOURNAL_GROUP = 1000
 
 @dataclass(frozen=True)
 class EngineSettings:
-    """How the engine runs executions.
+    """Settings of the engine: concurrency, rate, retries and thresholds.
 
     Attributes:
         concurrency: maximum executions (or batches) in flight.
@@ -76,7 +76,7 @@ class EngineSettings:
 
 @dataclass
 class EngineOutcome:
-    """How an engine pass ended: ``completed``, ``stopped`` (user), ``failed`` (threshold) or ``aborted``."""
+    """The end state of an engine pass: ``completed``, ``stopped`` (user), ``failed`` (threshold) or ``aborted``."""
 
     status: str = "completed"
     reason: str | None = None

@@ -37,7 +37,7 @@ Status = Literal[
 ]
 """Terminal status of one execution. Exactly one per execution.
 
-- ``ok``: HTTP 200 without ``error``; ``highlights`` holds the answer.
+- ``ok``: HTTP 200 without ``error``; ``highlights`` contains the playbook's conclusion.
 - ``playbook_error``: the API answered with an ``error`` field (HTTP 200 or 500).
 - ``no_data``: the API's error says the observability backends hold no data for the
   incident's time window; kept apart from a wrong answer.
@@ -59,7 +59,7 @@ VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
 
 @dataclass(frozen=True, slots=True)
 class Label:
-    """What people recorded about an incident's root cause."""
+    """The labeled root cause of an incident, as people recorded it."""
 
     root_cause: str
     component: str | None = None
@@ -152,7 +152,7 @@ class Score:
     """A scorer's judgement of one execution.
 
     ``value`` is in [0, 1], or None when ``verdict`` is ``unscored`` (``explanation``
-    then says why). ``extracted`` is the root-cause statement the scorer looked at.
+    then gives the reason). ``extracted`` is the root-cause statement the scorer looked at.
     """
 
     value: float | None

@@ -166,7 +166,12 @@ def _explain(top: dict[str, Any], label: Label, expected: tuple[str, ...], rank:
     parts = []
     if label.component:
         rule = top["component_rule"]
-        named = "not named" if rule is None else ("named" if rule == "name" else f"named ({rule})")
+        if rule is None:
+            named = "not named"
+        elif rule == "name":
+            named = "named"
+        else:
+            named = f"named ({rule})"
         parts.append(f"component {label.component!r} {named}")
     if expected:
         named = ", ".join(top["mechanisms"]) or "none"
